@@ -1,0 +1,155 @@
+"""Typed events that one engine run yields, in order: ``Start`` first, ``End`` last.
+
+Every event carries an envelope (``run_id``, ``t`` = seconds since the run started) so each log
+line or metric maps back to the run that produced it, even when two runs stream at once.
+Events serialise to one flat JSON object each (``to_dict``/``event_from_dict``), which is also
+the ``fwlearn run --json`` wire format: exactly one event per line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+Stream = Literal["stdout", "stderr"]
+Split = Literal["train", "val", "test"]
+Status = Literal["ok", "failed", "cancelled", "timeout"]
+ErrorKind = Literal[
+    "exception", "syntax", "exit", "timeout", "memory", "cancelled", "crashed", "import", "internal"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Envelope shared by every event."""
+
+    run_id: str
+    t: float
+    type: ClassVar[str] = "event"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"type": self.type, **data}
+
+
+@dataclass(frozen=True, slots=True)
+class Start(Event):
+    """The child is ready and the snippet is about to run."""
+
+    framework: str = "python"
+    python: str = ""
+    device: str = "cpu"
+    pid: int = 0
+    keras_backend: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    threads: int = 1
+    limits: dict[str, Any] = field(default_factory=dict)
+    type: ClassVar[str] = "start"
+
+
+@dataclass(frozen=True, slots=True)
+class Output(Event):
+    """Text the snippet printed, already cleaned for a terminal.
+
+    ``lines`` are complete lines (no trailing newline). When ``partial`` is true there is exactly
+    one line: the current, unfinished line (a progress bar being redrawn with ``\\r``/``\\b``). It
+    replaces the previous partial line of the same stream; the next non-partial event carries the
+    finished version of that line, so a consumer never shows both.
+    """
+
+    stream: Stream = "stdout"
+    lines: tuple[str, ...] = ()
+    partial: bool = False
+    type: ClassVar[str] = "output"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric(Event):
+    """Named values at the end of an epoch (``step is None``) or, throttled, after a batch.
+
+    Epochs are 1-based, as Keras prints them. Values that were NaN or infinite arrive as
+    ``None`` (and a ``Warning`` event says so) so the JSON stays valid and charts skip them.
+    """
+
+    values: dict[str, float | None] = field(default_factory=dict)
+    epoch: int | None = None
+    step: int | None = None
+    split: Split = "train"
+    type: ClassVar[str] = "metric"
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction(Event):
+    """A bounded table of predictions: each row has ``input``, ``predicted`` and ``actual``."""
+
+    rows: tuple[dict[str, Any], ...] = ()
+    total: int = 0
+    type: ClassVar[str] = "prediction"
+
+
+@dataclass(frozen=True, slots=True)
+class Fact(Event):
+    """A named value the snippet (or the engine, e.g. ``params``) reports for checks and comparisons."""
+
+    name: str = ""
+    value: Any = None
+    type: ClassVar[str] = "fact"
+
+
+@dataclass(frozen=True, slots=True)
+class Warning(Event):  # noqa: A001 - it is the event's name on the wire
+    """Something the learner should notice that does not stop the run (e.g. a NaN loss)."""
+
+    kind: str = ""
+    message: str = ""
+    type: ClassVar[str] = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Event):
+    """Why the run failed: a kind, a one-line message, the traceback and the snippet's line."""
+
+    kind: ErrorKind = "exception"
+    message: str = ""
+    traceback: str = ""
+    line: int | None = None
+    exc_type: str | None = None
+    type: ClassVar[str] = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class End(Event):
+    """The last event of every run, whatever happened."""
+
+    status: Status = "ok"
+    exit_code: int | None = None
+    wall: float = 0.0
+    peak_memory_mb: float | None = None
+    signal: int | None = None
+    type: ClassVar[str] = "end"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls for cls in (Start, Output, Metric, Prediction, Fact, Warning, Error, End)
+}
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``to_dict`` output (e.g. a line of ``fwlearn run --json``)."""
+    cls = EVENT_TYPES[data["type"]]
+    names = {f.name for f in fields(cls)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    for key in ("lines", "rows"):
+        if key in kwargs:
+            kwargs[key] = tuple(kwargs[key])
+    return cls(**kwargs)
+
+
+def finite_or_none(value: Any) -> float | None:
+    """Metric values as JSON-safe floats: NaN and infinities become None."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

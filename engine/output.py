@@ -1,0 +1,124 @@
+"""Turn a child's raw stdout/stderr bytes into clean lines, as a terminal would show them.
+
+Keras redraws its progress bar with ``\\r`` and hundreds of backspaces; tqdm uses ``\\r``;
+snippets may print invalid UTF-8 or escape sequences that would steer the learner's terminal.
+``LineAssembler`` interprets ``\\r``/``\\b`` the way a terminal does (overwrite in place), drops
+escape sequences and other control characters, decodes with replacement characters, and caps
+line length and total volume so a flood cannot exhaust memory.
+
+This is the per-line hot path, so plain chunks (no ``\\r``/``\\b``/ESC) take a fast route
+through ``bytes.split``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# CSI (colours, cursor moves), OSC (titles, hyperlinks), other two-byte ESC sequences, and C0/C1
+# control characters except tab, newline, carriage return and backspace (handled separately).
+_UNSAFE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]?"
+    r"|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]"
+)
+_SPECIAL = re.compile(rb"[\r\x08\x1b]")
+
+MAX_LINE = 2000
+TRUNCATED_LINE = " … [line cut at 2000 characters]"
+
+
+def clean(text: str) -> str:
+    """Remove escape sequences and control characters (keeps tabs as spaces)."""
+    if "\t" in text:
+        text = text.replace("\t", "    ")
+    return _UNSAFE.sub("", text)
+
+
+class LineAssembler:
+    """Incrementally split one stream's bytes into finished lines plus one unfinished line."""
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._line: list[str] = []  # the unfinished line, as terminal cells
+        self._cursor = 0
+        self._line_cut = False
+        self._max_bytes = max_bytes
+        self.bytes_seen = 0
+        self.truncated = False
+
+    @property
+    def pending(self) -> str:
+        """The unfinished line (what a terminal would show on the last row)."""
+        return "".join(self._line)
+
+    def feed(self, data: bytes) -> list[str]:
+        """Add bytes; return the lines they finished."""
+        self.bytes_seen += len(data)
+        if self._max_bytes is not None and self.bytes_seen > self._max_bytes:
+            if self.truncated:
+                return []
+            self.truncated = True
+            keep = len(data) - (self.bytes_seen - self._max_bytes)
+            data = data[: max(keep, 0)]
+        if not self._line and not _SPECIAL.search(data):
+            return self._feed_plain(data)
+        return self._feed_text(self._decoder.decode(data))
+
+    def flush(self) -> list[str]:
+        """End of stream: the unfinished line, if any, becomes a finished one."""
+        rest = self._feed_text(self._decoder.decode(b"", final=True))
+        if self._line:
+            rest.append(self._take())
+        return rest
+
+    def _feed_plain(self, data: bytes) -> list[str]:
+        parts = data.split(b"\n")
+        tail = parts.pop()
+        text = self._decoder.decode(b"\n".join(parts) + b"\n") if parts else ""
+        lines = text.split("\n")[:-1] if parts else []
+        lines = [_cap(clean(line)) for line in lines]
+        if tail:
+            self._feed_text(self._decoder.decode(tail))
+        return lines
+
+    def _feed_text(self, text: str) -> list[str]:
+        finished: list[str] = []
+        text = _UNSAFE.sub("", text)  # backspace, CR and LF survive: handled below
+        for segment in re.split(r"([\n\r\x08])", text):
+            if segment == "\n":
+                finished.append(self._take())
+            elif segment == "\r":
+                self._cursor = 0
+            elif segment == "\x08":
+                self._cursor = max(0, self._cursor - 1)
+            elif segment:
+                self._write(segment)
+        return finished
+
+    def _write(self, segment: str) -> None:
+        if self._line_cut:
+            return
+        segment = segment.replace("\t", "    ")
+        end = self._cursor + len(segment)
+        if end > MAX_LINE:
+            segment = segment[: max(0, MAX_LINE - self._cursor)]
+            end = MAX_LINE
+            self._line_cut = True
+        if self._cursor == len(self._line):
+            self._line.extend(segment)
+        else:
+            self._line[self._cursor : end] = list(segment)
+        self._cursor = end
+
+    def _take(self) -> str:
+        line = "".join(self._line)
+        if self._line_cut:
+            line += TRUNCATED_LINE
+        self._line, self._cursor, self._line_cut = [], 0, False
+        return line
+
+
+def _cap(line: str) -> str:
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE] + TRUNCATED_LINE

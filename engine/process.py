@@ -1,0 +1,175 @@
+"""One small interface for a child process: start, signal, wait, clean up.
+
+All process handling lives here, in the manner of jupyter_client's provisioner. Children start
+in their own session (so they, their DataLoader workers and anything they spawn share one process
+group we can signal as a whole), with two extra pipes: the structured-event channel (child →
+engine) and the control pipe (engine → child, carrying the job). Shutdown escalates: interrupt,
+wait, terminate, wait, kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class ChildProcess:
+    """A started child with its stdout, stderr and event-channel readers."""
+
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self.events: asyncio.StreamReader | None = None
+        self._control_w: int | None = None
+        self._event_transport: asyncio.BaseTransport | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode if self.proc else None
+
+    async def start(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: str | os.PathLike[str],
+        event_fd_env: str,
+        control_fd_env: str,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        event_r, event_w = os.pipe()
+        control_r, control_w = os.pipe()
+        env = dict(env)
+        env[event_fd_env] = str(event_w)
+        env[control_fd_env] = str(control_r)
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                cwd=os.fspath(cwd),
+                pass_fds=(event_w, control_r),
+                start_new_session=True,
+                limit=1 << 20,
+            )
+        finally:
+            os.close(event_w)
+            os.close(control_r)
+        self._control_w = control_w
+        self.events = asyncio.StreamReader(limit=1 << 22, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(self.events, loop=loop)
+        self._event_transport, _ = await loop.connect_read_pipe(
+            lambda: protocol, os.fdopen(event_r, "rb", buffering=0)
+        )
+
+    def send_job(self, payload: bytes) -> None:
+        """Hand the child its job; closing the pipe tells it nothing more is coming."""
+        if self._control_w is None:
+            return
+        fd, self._control_w = self._control_w, None
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            pass  # the child died before reading: its exit is reported elsewhere
+        finally:
+            os.close(fd)
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the child's whole process group (DataLoader workers included)."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signum)
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signum)
+
+    async def wait(self, timeout: float | None = None) -> int | None:
+        if self.proc is None:
+            return None
+        with contextlib.suppress(asyncio.TimeoutError):
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        return None
+
+    async def shutdown(self, interrupt_grace: float = 2.0, term_grace: float = 0.5) -> None:
+        """Escalate until the child is gone: SIGINT, SIGTERM, SIGKILL."""
+        steps = ((signal.SIGINT, interrupt_grace), (signal.SIGTERM, term_grace))
+        for signum, grace in steps:
+            if self.returncode is not None:
+                break
+            self.send_signal(signum)
+            await self.wait(grace)
+        if self.returncode is None:
+            self.send_signal(signal.SIGKILL)
+            await self.wait(5)
+
+    def kill_group(self) -> None:
+        """Kill whatever is left of the process group (children that outlived the snippet)."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            for pid in descendants(self.proc.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        if self._control_w is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._control_w)
+            self._control_w = None
+        if self._event_transport is not None:
+            self._event_transport.close()
+            self._event_transport = None
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the child and all its descendants."""
+        if self.proc is None or self.proc.returncode is not None:
+            return 0
+        return sum(rss_of(pid) for pid in [self.proc.pid, *descendants(self.proc.pid)])
+
+
+def descendants(pid: int) -> list[int]:
+    """All live descendants of ``pid``, found through /proc (Linux); empty elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return []
+    found: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        for task in _listdir(f"/proc/{current}/task"):
+            try:
+                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                stack.append(child)
+    return found
+
+
+def rss_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
