@@ -10,22 +10,52 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "Event": "events", "Start": "events", "Output": "events", "Metric": "events",
-    "Prediction": "events", "Fact": "events", "Warning": "events", "Error": "events",
-    "End": "events", "event_from_dict": "events",
-    "Run": "runner", "RunSpec": "runner", "RunResult": "runner", "UsageError": "runner",
-    "run_sync": "runner", "run_async": "runner", "infer_framework": "runner",
+    "Event": "events",
+    "Start": "events",
+    "Output": "events",
+    "Metric": "events",
+    "Prediction": "events",
+    "Fact": "events",
+    "Warning": "events",
+    "Error": "events",
+    "End": "events",
+    "event_from_dict": "events",
+    "Run": "runner",
+    "RunSpec": "runner",
+    "RunResult": "runner",
+    "UsageError": "runner",
+    "run_sync": "runner",
+    "run_async": "runner",
+    "infer_framework": "runner",
     "default_threads": "runner",
-    "report": "runtime", "report_predictions": "runtime", "report_fact": "runtime",
+    "report": "runtime",
+    "report_predictions": "runtime",
+    "report_fact": "runtime",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .events import (  # noqa: F401
-        End, Error, Event, Fact, Metric, Output, Prediction, Start, Warning, event_from_dict,
+        End,
+        Error,
+        Event,
+        Fact,
+        Metric,
+        Output,
+        Prediction,
+        Start,
+        Warning,
+        event_from_dict,
     )
     from .runner import (  # noqa: F401
-        Run, RunResult, RunSpec, UsageError, default_threads, infer_framework, run_async, run_sync,
+        Run,
+        RunResult,
+        RunSpec,
+        UsageError,
+        default_threads,
+        infer_framework,
+        run_async,
+        run_sync,
     )
     from .runtime import report, report_fact, report_predictions  # noqa: F401
 

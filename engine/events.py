@@ -98,7 +98,7 @@ class Fact(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Warning(Event):  # noqa: A001 - it is the event's name on the wire
+class Warning(Event):
     """Something the learner should notice that does not stop the run (e.g. a NaN loss)."""
 
     kind: str = ""

@@ -119,12 +119,16 @@ class RunSpec:
             except FileNotFoundError:
                 raise UsageError(f"no such file: {path}") from None
             except UnicodeDecodeError as exc:
-                raise UsageError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+                raise UsageError(
+                    f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})"
+                ) from None
             except OSError as exc:
                 raise UsageError(f"cannot read {path}: {exc.strerror}") from None
         framework = self.framework or infer_framework(source)
         if framework not in FRAMEWORKS:
-            raise UsageError(f"unknown framework {framework!r} (choose from {', '.join(FRAMEWORKS)})")
+            raise UsageError(
+                f"unknown framework {framework!r} (choose from {', '.join(FRAMEWORKS)})"
+            )
         if self.keras_backend not in KERAS_BACKENDS:
             raise UsageError(
                 f"unknown Keras backend {self.keras_backend!r} (choose from {', '.join(KERAS_BACKENDS)})"
@@ -470,7 +474,9 @@ class Run:
                     device=str(message.get("device", "cpu")),
                     pid=int(message.get("pid") or self.child.pid or 0),
                     keras_backend=message.get("keras_backend"),
-                    versions={str(k): str(v) for k, v in dict(message.get("versions") or {}).items()},
+                    versions={
+                        str(k): str(v) for k, v in dict(message.get("versions") or {}).items()
+                    },
                     threads=int(message.get("threads") or 1),
                     limits=self._limits(),
                 )
@@ -479,7 +485,11 @@ class Run:
             raw_values = message.get("values") or {}
             values = {str(k): finite_or_none(v) for k, v in dict(raw_values).items()}
             epoch, step = message.get("epoch"), message.get("step")
-            split = message.get("split") if message.get("split") in ("train", "val", "test") else "train"
+            split = (
+                message.get("split")
+                if message.get("split") in ("train", "val", "test")
+                else "train"
+            )
             self._put(
                 Metric(
                     self.run_id,
@@ -491,7 +501,11 @@ class Run:
                 )
             )
             for name, value in values.items():
-                if value is None and name not in self._nan_warned and raw_values.get(name) is not None:
+                if (
+                    value is None
+                    and name not in self._nan_warned
+                    and raw_values.get(name) is not None
+                ):
                     self._nan_warned.add(name)
                     where = f" at epoch {epoch}" if epoch is not None else ""
                     self._put(
@@ -509,7 +523,11 @@ class Run:
         elif kind == "fact":
             self._put(Fact(self.run_id, now, str(message["name"]), message.get("value")))
         elif kind == "warning":
-            self._put(Warning(self.run_id, now, str(message.get("kind", "")), str(message.get("message", ""))))
+            self._put(
+                Warning(
+                    self.run_id, now, str(message.get("kind", "")), str(message.get("message", ""))
+                )
+            )
         elif kind == "error":
             self._error_seen = True
             self._put(self._error_from_child(message, now))
@@ -591,8 +609,10 @@ class Run:
         status = "ok"
         sig = -returncode if returncode is not None and returncode < 0 else None
         if self._stop_reason:
-            status = "timeout" if self._stop_reason == "timeout" else (
-                "failed" if self._stop_reason == "memory" else "cancelled"
+            status = (
+                "timeout"
+                if self._stop_reason == "timeout"
+                else ("failed" if self._stop_reason == "memory" else "cancelled")
             )
             if not self._error_seen or self._stop_reason == "memory":
                 kind = "cancelled" if status == "cancelled" else self._stop_reason

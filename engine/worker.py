@@ -97,7 +97,7 @@ def _quiet_import() -> Iterator[None]:
 def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
     """Import the framework and describe the device it will use."""
     info: dict[str, Any] = {"framework": framework, "device": "cpu", "versions": {}}
-    import numpy  # noqa: F401 - every lesson uses it; importing it here is part of the warm-up
+    import numpy
 
     info["versions"]["numpy"] = numpy.__version__
     if framework == "pytorch":
@@ -108,7 +108,7 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
         info["device"] = _torch_device(torch)
         if warm:
             # The first optimizer.step() lazily imports torch._dynamo (~1 s): pay it while idle.
-            import torch._dynamo  # noqa: F401
+            import torch._dynamo
     elif framework == "keras":
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")
         info["keras_backend"] = backend
@@ -291,7 +291,9 @@ def _exception_error(exc: BaseException, path: str) -> dict[str, Any]:
             "traceback": "".join(_trimmed(exc).format()),
         }
     elif isinstance(exc, RecursionError):
-        message = "RecursionError: maximum recursion depth exceeded (a function calls itself forever?)"
+        message = (
+            "RecursionError: maximum recursion depth exceeded (a function calls itself forever?)"
+        )
     return {
         "type": "error",
         "kind": kind,
