@@ -90,7 +90,7 @@ class Prediction(Event):
 
 @dataclass(frozen=True, slots=True)
 class Fact(Event):
-    """A named value the snippet (or the engine, e.g. ``params``) reports for checks and comparisons."""
+    """A named value for checks and comparisons, from the snippet or the engine (``params``)."""
 
     name: str = ""
     value: Any = None

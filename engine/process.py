@@ -91,11 +91,13 @@ class ChildProcess:
         """Signal the child's whole process group (DataLoader workers included)."""
         if self.proc is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(self.proc.pid, signum)
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signum)
+        except (ProcessLookupError, PermissionError):
+            # No group left (already reaped) or not ours: the child itself, if still there.
+            if self.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.send_signal(signum)
 
     async def wait(self, timeout: float | None = None) -> int | None:
         if self.proc is None:

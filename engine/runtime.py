@@ -9,6 +9,7 @@ them. Stdlib only: importing this must cost nothing in a snippet.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -107,7 +108,9 @@ def report_predictions(
     limit = max(0, min(int(limit), MAX_PREDICTION_ROWS))
     rows = [
         {"input": _round(x), "predicted": _round(p), "actual": _round(a)}
-        for x, p, a in zip(input_rows[:limit], predicted_rows[:limit], actual_rows[:limit])
+        for x, p, a in zip(
+            input_rows[:limit], predicted_rows[:limit], actual_rows[:limit], strict=False
+        )
     ]
     send({"type": "prediction", "rows": rows, "total": len(predicted_rows)})
 
@@ -132,10 +135,8 @@ def _jsonable(value: Any) -> Any:
         if hasattr(value, attr) and callable(getattr(value, attr)) and hasattr(value, "numpy"):
             value = getattr(value, attr)()
     if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, type):
-        try:
+        with contextlib.suppress(Exception):
             value = value.numpy()
-        except Exception:
-            pass
     if hasattr(value, "tolist") and callable(value.tolist):
         return value.tolist()
     if isinstance(value, (str, int, float, bool)) or value is None:

@@ -78,7 +78,7 @@ IMPORT_NOISE = re.compile(
 def _quiet_import() -> Iterator[None]:
     """Hold fd 1/2 while the framework imports; pass on all but the known start-up noise."""
     saved = {fd: os.dup(fd) for fd in (1, 2)}
-    captured = tempfile.TemporaryFile()
+    captured = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally, after fd restore
     try:
         for fd in (1, 2):
             os.dup2(captured.fileno(), fd)
@@ -194,10 +194,12 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
                 }
             )
     except BaseException as exc:  # the snippet's failure is the report, not ours
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the report
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         _print_traceback(exc, path)
         runtime.send(_exception_error(exc, path))
     else:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _report_params(main_module.__dict__)
     return exit_code
 

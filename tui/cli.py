@@ -280,7 +280,7 @@ async def _probe_devices() -> list[tuple[str, str]]:
         return [("-", "no framework installed: pip install 'fwlearn[all]'")]
     results = await asyncio.gather(*(run_async(spec) for _, spec in probes))
     lines = []
-    for (label, _), result in zip(probes, results):
+    for (label, _), result in zip(probes, results, strict=True):
         error = next((e for e in result.events if isinstance(e, Error)), None)
         lines.append(
             (

@@ -1,0 +1,42 @@
+# Two commands that work on a fresh machine with Python >= 3.10 and pip:
+#   make run    set everything up (first time only) and open the app
+#   make test   set everything up (first time only) and run lint + the whole test suite
+# The venv is rebuilt when pyproject.toml or the constraints file changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.fwlearn-installed
+CONSTRAINTS := fwlearn/constraints.txt
+# CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
+EXTRAS := torch,tensorflow-cpu,data,dev
+
+.PHONY: run test check lint format bench clean
+
+run: $(STAMP)
+	$(BIN)/fwlearn
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+check: format test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

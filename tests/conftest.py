@@ -1,0 +1,51 @@
+"""Shared test helpers: run a snippet through the real engine and get its RunResult."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from fwlearn.engine import RunResult, RunSpec, run_sync
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test ever touches the real user's progress database."""
+    monkeypatch.setenv("FWLEARN_HOME", str(tmp_path_factory.mktemp("fwlearn-home")))
+
+
+def run_snippet(
+    source: str, tmp_path: Path | None = None, name: str = "snippet.py", **spec
+) -> RunResult:
+    """Run dedented ``source`` as a file called ``name``; extra keywords go to RunSpec."""
+    source = textwrap.dedent(source).lstrip("\n")
+    path = (tmp_path / name) if tmp_path else Path(name)
+    if tmp_path is not None:
+        path.write_text(source, encoding="utf-8")
+    spec.setdefault("timeout", 60)
+    return run_sync(RunSpec(path=path, source=source, **spec))
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    def _run(source: str, **spec) -> RunResult:
+        return run_snippet(source, tmp_path, **spec)
+
+    return _run
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a live (non-zombie) process."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def alive():
+    return pid_alive
