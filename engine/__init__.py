@@ -28,6 +28,8 @@ _EXPORTS = {
     "run_async": "runner",
     "infer_framework": "runner",
     "default_threads": "runner",
+    "WarmPool": "pool",
+    "SpareKey": "pool",
     "report": "runtime",
     "report_predictions": "runtime",
     "report_fact": "runtime",
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
         Warning,
         event_from_dict,
     )
+    from .pool import SpareKey, WarmPool  # noqa: F401
     from .runner import (  # noqa: F401
         Run,
         RunResult,

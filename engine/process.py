@@ -28,6 +28,9 @@ class ChildProcess:
         self.events: asyncio.StreamReader | None = None
         self._control_w: int | None = None
         self._event_transport: asyncio.BaseTransport | None = None
+        # Event-channel lines read before a run took this child (a warm spare's first words).
+        self.early_lines: list[bytes] = []
+        self.ready = False
 
     @property
     def pid(self) -> int | None:
@@ -72,6 +75,23 @@ class ChildProcess:
         self._event_transport, _ = await loop.connect_read_pipe(
             lambda: protocol, os.fdopen(event_r, "rb", buffering=0)
         )
+
+    async def wait_ready(self) -> bool:
+        """Wait for the worker's "ready" (framework imported); keep anything else it said."""
+        assert self.events is not None
+        while not self.ready:
+            line = await self.events.readline()
+            if not line:
+                return False
+            if b'"ready"' in line and line.lstrip().startswith(b'{"type": "ready"'):
+                self.ready = True
+            else:
+                self.early_lines.append(line)
+        return True
+
+    def close_control(self) -> None:
+        """Close the job pipe without a job: an idle worker exits by itself."""
+        self.send_job(b"")
 
     def send_job(self, payload: bytes) -> None:
         """Hand the child its job; closing the pipe tells it nothing more is coming."""

@@ -15,7 +15,6 @@ import contextlib
 import itertools
 import json
 import math
-import os
 import re
 import shutil
 import signal
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .environment import child_env, default_threads
 from .events import (
     End,
     Error,
@@ -41,6 +41,7 @@ from .events import (
     finite_or_none,
 )
 from .output import LineAssembler
+from .pool import SpareKey, WarmPool
 from .process import ChildProcess
 from .runtime import ENV_FD, MAX_PREDICTION_ROWS
 
@@ -59,20 +60,6 @@ READ_SIZE = 1 << 16
 CANCEL_GRACE = 2.0  # SIGINT reaches a keras fit in ~1-1.25 s; then SIGTERM, then SIGKILL
 TIMEOUT_GRACE = 1.0
 
-# Variables a snippet should not inherit: it is code the learner did not necessarily write.
-SECRET_ENV = re.compile(
-    r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|(^|_)API_?KEY|(^|_)KEY($|_)"
-    r"|^AWS_|^AZURE_|^GOOGLE_APPLICATION|^GH_|^GITHUB_|^HF_|^HUGGING|^SSH_AUTH_SOCK$|^OPENAI|^ANTHROPIC",
-    re.IGNORECASE,
-)
-THREAD_ENV = (
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "TF_NUM_INTRAOP_THREADS",
-    "TF_NUM_INTEROP_THREADS",
-)
 CHILD_TYPES = {"ready", "start", "metric", "prediction", "fact", "error", "done", "warning"}
 SIGNAL_NAMES = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV)",
@@ -176,59 +163,14 @@ def infer_framework(source: str) -> str:
     return "python"
 
 
-def default_threads(concurrent_runs: int, cpus: int | None = None) -> int:
-    """Intra-op threads per run: leave a core for the UI, split the rest between the runs.
-
-    On 2 cores one thread is fastest even for a single run (measured: keras on torch 0.30 s per
-    epoch with one thread vs 3.1 s with the default), because the UI and the other side's run
-    compete for the second core.
-    """
-    cpus = cpus or os.cpu_count() or 1
-    return max(1, min(8, (cpus - 1) // max(1, concurrent_runs)))
-
-
-def child_env(spec: RunSpec, threads: int) -> dict[str, str]:
-    """The snippet's environment: ours minus secrets and fwlearn internals, plus run settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not SECRET_ENV.search(key) and not key.startswith("FWLEARN_")
-    }
-    for key in THREAD_ENV:
-        env[key] = str(threads)
-    env.update(
-        {
-            "FWLEARN_FRAMEWORK": spec.framework or "python",
-            "FWLEARN_THREADS": str(threads),
-            "KERAS_BACKEND": spec.keras_backend,
-            "PYTHONUNBUFFERED": "1",  # prints show up as they happen, not at exit
-            "PYTHONIOENCODING": "utf-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLBACKEND": "Agg",
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "1"),
-        }
-    )
-    if spec.device == "cpu":
-        env["CUDA_VISIBLE_DEVICES"] = ""
-        env["JAX_PLATFORMS"] = "cpu"
-    # The child must import this very fwlearn, whatever its working directory.
-    package_root = str(Path(__file__).resolve().parent.parent.parent)
-    if not _importable_from_site(package_root):
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    env.update(spec.env)
-    return env
-
-
-def _importable_from_site(root: str) -> bool:
-    return any(Path(p).resolve() == Path(root) for p in sys.path if p)
-
-
 class Run:
     """One run of one snippet. Iterate ``events()`` once; call ``cancel()`` from anywhere."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, pool: WarmPool | None = None) -> None:
         self.spec = spec.resolved()
         self.run_id: str = self.spec.run_id  # type: ignore[assignment]
+        self.pool = pool
+        self.warm = False  # True when a warm spare ran this snippet
         self.child = ChildProcess()
         self.workdir: Path | None = None
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
@@ -264,17 +206,30 @@ class Run:
             self._cancel_event.set()
         tasks: list[asyncio.Task[Any]] = []
         pending_start: list[Event] = []
+        key = SpareKey.for_spec(
+            self.spec.framework or "python", self.spec.keras_backend, self.spec.device
+        )
         try:
             self.workdir = self._make_workdir()
             snippet = self.workdir / self._snippet_name()
             snippet.write_text(self.spec.source or "", encoding="utf-8")
-            await self.child.start(
-                [sys.executable, "-m", "fwlearn.engine.worker"],
-                child_env(self.spec, threads),
-                self.workdir,
-                ENV_FD,
-                CONTROL_FD_ENV,
-            )
+            spare = self.pool.take(key) if self.pool and not self.spec.env else None
+            if spare is not None:
+                self.child, self.warm = spare, True
+            else:
+                await self.child.start(
+                    [sys.executable, "-m", "fwlearn.engine.worker"],
+                    child_env(
+                        self.spec.framework or "python",
+                        self.spec.keras_backend,
+                        self.spec.device,
+                        threads,
+                        self.spec.env,
+                    ),
+                    self.workdir,
+                    ENV_FD,
+                    CONTROL_FD_ENV,
+                )
             self.child.send_job(self._job(snippet, threads))
             tasks = [
                 asyncio.create_task(self._read_output("stdout")),
@@ -306,6 +261,8 @@ class Run:
                 yield event
         finally:
             _active_runs -= 1
+            if self.pool is not None:
+                self.pool.release(key)
             for task in tasks:
                 task.cancel()
             if self.child.returncode is None and self.child.proc is not None:
@@ -425,9 +382,10 @@ class Run:
     async def _read_events(self) -> None:
         reader = self.child.events
         assert reader is not None
+        early = list(self.child.early_lines)
         while True:
             try:
-                line = await reader.readline()
+                line = early.pop(0) if early else await reader.readline()
             except (ValueError, asyncio.LimitOverrunError):
                 self._bad_message()
                 continue
@@ -718,10 +676,14 @@ class RunResult:
         return "\n".join(self.lines("stderr"))
 
 
-async def run_async(spec: RunSpec, on_event: Callable[[Event], None] | None = None) -> RunResult:
-    """Run to completion inside a running event loop."""
+async def run_async(
+    spec: RunSpec,
+    on_event: Callable[[Event], None] | None = None,
+    pool: WarmPool | None = None,
+) -> RunResult:
+    """Run to completion inside a running event loop (with a warm spare if ``pool`` has one)."""
     events: list[Event] = []
-    async for event in Run(spec).events():
+    async for event in Run(spec, pool).events():
         events.append(event)
         if on_event is not None:
             on_event(event)
