@@ -1,0 +1,167 @@
+"""FwlearnApp: what ``fwlearn`` with no arguments opens.
+
+Start-up stays fast because this process never imports torch, tensorflow or keras (runs happen
+in child processes; a test checks ``sys.modules``): whether a framework is installed is asked of
+``importlib.util.find_spec`` and versions of ``importlib.metadata``, neither of which imports it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+from fwlearn.tui.screens.browser import BrowserScreen
+from fwlearn.tui.screens.help import HelpScreen
+from fwlearn.tui.screens.lesson import LessonScreen
+from fwlearn.tui.store import Store
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+KERAS_BACKENDS = ("tensorflow", "torch")
+INSTALL = {
+    "torch": "pip install 'fwlearn[torch]'  (or: pip install torch)",
+    "keras": "pip install 'fwlearn[tensorflow-cpu]'  (or, with torch only: pip install keras)",
+    "tensorflow": "pip install tensorflow-cpu",
+}
+
+
+class FwlearnApp(App[None]):
+    """Owns the lesson pack, the progress store and app-wide settings (the Keras backend)."""
+
+    CSS_PATH = "fwlearn.tcss"
+    TITLE = "fwlearn"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False)
+    ]
+
+    def __init__(
+        self,
+        pack: Any,
+        store: Store,
+        *,
+        warm: bool = True,
+        installed: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.pack = pack
+        self.store = store
+        self.warm = warm  # kept for the engine's warm workers; the engine has none yet
+        self.installed = set(installed) if installed is not None else installed_frameworks()
+        self.keras_backend = next(
+            (b for b in KERAS_BACKENDS if b in self.installed), KERAS_BACKENDS[0]
+        )
+
+    def on_mount(self) -> None:
+        self.push_screen(BrowserScreen())
+
+    # -- navigation -----------------------------------------------------------------------------
+
+    def open_lesson(self, lesson_id: str) -> None:
+        lesson = self.pack.get(lesson_id)
+        if lesson is None:
+            self.notify(f"no lesson {lesson_id!r}", severity="error")
+            return
+        self.push_screen(LessonScreen(lesson))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "every key fwlearn knows", self.action_help)
+        if isinstance(screen, LessonScreen):
+            for title, help_text, callback in screen.system_commands():
+                yield SystemCommand(title, help_text, callback)
+
+    # -- frameworks -----------------------------------------------------------------------------
+
+    def framework_problem(self, framework: str) -> str | None:
+        """Why ``framework`` cannot run here, with the install command; None when it can."""
+        if framework == "pytorch" and "torch" not in self.installed:
+            return f"PyTorch is not installed. Install it with: {INSTALL['torch']}"
+        if framework == "keras":
+            if "keras" not in self.installed:
+                return f"Keras is not installed. Install it with: {INSTALL['keras']}"
+            if self.keras_backend not in self.installed:
+                other = [b for b in KERAS_BACKENDS if b in self.installed]
+                switch = f" or press b to use the {other[0]} backend" if other else ""
+                return (
+                    f"Keras's {self.keras_backend} backend is not installed "
+                    f"({INSTALL.get(self.keras_backend, 'pip install ' + self.keras_backend)}){switch}."
+                )
+        return None
+
+    def next_keras_backend(self) -> str:
+        """Cycle through the backends that are installed (all of them when none is)."""
+        usable = [b for b in KERAS_BACKENDS if b in self.installed] or list(KERAS_BACKENDS)
+        index = usable.index(self.keras_backend) if self.keras_backend in usable else -1
+        self.keras_backend = usable[(index + 1) % len(usable)]
+        return self.keras_backend
+
+    def environment_notes(self) -> list[str]:
+        notes = []
+        for framework in ("pytorch", "keras"):
+            problem = self.framework_problem(framework)
+            if problem:
+                notes.append(problem)
+        return notes
+
+    def installed_versions_line(self) -> str:
+        versions = installed_versions()
+        return " ".join(f"{name} {version}" for name, version in versions.items()) or (
+            "no framework installed"
+        )
+
+    def tested_with(self, lesson: Any) -> str:
+        """Versions the lesson was tested with: the lesson's own, else the shipped pins."""
+        tested = getattr(lesson, "tested_with", None) or tested_pins()
+        shown = {
+            k: v
+            for k, v in tested.items()
+            if k in ("keras", "tensorflow", "tensorflow-cpu", "torch")
+        }
+        return " · ".join(f"{k} {v}" for k, v in shown.items()) or "unknown"
+
+
+def installed_frameworks() -> set[str]:
+    """Top-level packages present, found without importing them."""
+    return {
+        name for name in ("torch", "keras", "tensorflow", "jax") if importlib.util.find_spec(name)
+    }
+
+
+@cache
+def installed_versions() -> dict[str, str]:
+    found = {}
+    for label, dist in (
+        ("keras", "keras"),
+        ("tf", "tensorflow"),
+        ("tf", "tensorflow-cpu"),
+        ("torch", "torch"),
+    ):
+        try:
+            found.setdefault(label, metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+@cache
+def tested_pins() -> dict[str, str]:
+    from fwlearn.tui.cli import tested_versions
+
+    return tested_versions()
+
+
+def run_app(lessons_dir: str | Path | None = None, warm: bool = True) -> int:
+    """Entry point of ``fwlearn`` with no subcommand."""
+    from fwlearn.lessons import builtin_pack_dir, load_pack
+
+    pack = load_pack(Path(lessons_dir) if lessons_dir else builtin_pack_dir())
+    FwlearnApp(pack, Store.default(), warm=warm).run()
+    return 0

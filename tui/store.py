@@ -1,0 +1,279 @@
+"""The learner's progress in SQLite: lesson state, edited code per side, and a history of runs.
+
+Why SQLite and these settings: two ``fwlearn`` sessions (two SSH logins) may be open at once.
+WAL mode lets one write while the other reads; ``busy_timeout`` makes a writer wait for the
+other's short transaction instead of failing; every change is one ``BEGIN IMMEDIATE`` transaction
+so a read-modify-write (the lesson state) never interleaves with the other process. Each call
+opens its own short transaction and nothing is cached, so what one session saves the other sees.
+Stdlib only: the CLI's ``fwlearn progress`` uses it without importing textual.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+DB_NAME = "progress.sqlite3"
+STATES = ("not started", "in progress", "done")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS lessons (
+    lesson_id TEXT PRIMARY KEY,
+    started REAL NOT NULL,
+    updated REAL NOT NULL,
+    keras_ok INTEGER NOT NULL DEFAULT 0,
+    pytorch_ok INTEGER NOT NULL DEFAULT 0,
+    check_passed INTEGER NOT NULL DEFAULT 0,
+    done REAL,
+    section TEXT,
+    side TEXT
+);
+CREATE TABLE IF NOT EXISTS edits (
+    lesson_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    source TEXT NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (lesson_id, side)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    lesson_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    started REAL NOT NULL,
+    status TEXT NOT NULL,
+    duration REAL NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    check_passed INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_lesson ON runs (lesson_id, started);
+"""
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    """One lesson's row: which sides ran fine, whether the check passed, where the learner was."""
+
+    lesson_id: str
+    started: float = 0.0
+    updated: float = 0.0
+    keras_ok: bool = False
+    pytorch_ok: bool = False
+    check_passed: bool = False
+    done: float | None = None
+    section: str | None = None
+    side: str | None = None
+
+    @property
+    def state(self) -> str:
+        """``not started`` / ``in progress`` / ``done`` as the browser shows it."""
+        if self.done:
+            return "done"
+        return "in progress" if self.started else "not started"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run in the history."""
+
+    lesson_id: str
+    side: str
+    started: float
+    status: str
+    duration: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+    check_passed: bool | None = None
+
+
+class Store:
+    """Progress database at ``path``; every method is one short transaction."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = self._connect()
+        try:  # executescript commits on its own; every statement is idempotent
+            db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
+        finally:
+            db.close()
+
+    @classmethod
+    def default(cls) -> Store:
+        """The store under ``data_home()`` (``$FWLEARN_HOME`` or the platform's data dir)."""
+        from fwlearn.tui.paths import data_home
+
+        return cls(data_home() / DB_NAME)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.row_factory = sqlite3.Row
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: the write lock is taken up front, so a
+        read-then-write cannot be overtaken by the other process between the two."""
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        db = self._connect()
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    # -- lessons --------------------------------------------------------------------------------
+
+    def lesson(self, lesson_id: str) -> LessonProgress:
+        rows = self._read("SELECT * FROM lessons WHERE lesson_id = ?", (lesson_id,))
+        return _progress(rows[0]) if rows else LessonProgress(lesson_id)
+
+    def all_lessons(self) -> dict[str, LessonProgress]:
+        return {row["lesson_id"]: _progress(row) for row in self._read("SELECT * FROM lessons")}
+
+    def touch(self, lesson_id: str, section: str | None = None, side: str | None = None) -> None:
+        """Mark the lesson started and remember where the learner is (for "continue")."""
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO lessons (lesson_id, started, updated, section, side) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (lesson_id) DO UPDATE SET "
+                "updated = excluded.updated, section = COALESCE(excluded.section, section), "
+                "side = COALESCE(excluded.side, side)",
+                (lesson_id, now, now, section, side),
+            )
+
+    def last_lesson(self) -> str | None:
+        """The lesson touched most recently: where "continue" goes."""
+        rows = self._read("SELECT lesson_id FROM lessons ORDER BY updated DESC LIMIT 1")
+        return rows[0]["lesson_id"] if rows else None
+
+    def record_run(self, record: RunRecord) -> LessonProgress:
+        """Add a run to the history and update the lesson; it is done once both sides ran ok
+        and the exercise check passed (in any order, over any number of runs)."""
+        now = time.time()
+        ok_column = {"keras": "keras_ok", "pytorch": "pytorch_ok"}.get(record.side)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs (lesson_id, side, started, status, duration, metrics, "
+                "check_passed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.lesson_id,
+                    record.side,
+                    record.started,
+                    record.status,
+                    record.duration,
+                    json.dumps(record.metrics),
+                    None if record.check_passed is None else int(record.check_passed),
+                ),
+            )
+            db.execute(
+                "INSERT INTO lessons (lesson_id, started, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT (lesson_id) DO UPDATE SET updated = excluded.updated",
+                (record.lesson_id, now, now),
+            )
+            if ok_column and record.status == "ok":
+                db.execute(
+                    f"UPDATE lessons SET {ok_column} = 1 WHERE lesson_id = ?", (record.lesson_id,)
+                )
+            if record.check_passed:
+                db.execute(
+                    "UPDATE lessons SET check_passed = 1 WHERE lesson_id = ?", (record.lesson_id,)
+                )
+            db.execute(
+                "UPDATE lessons SET done = ? WHERE lesson_id = ? AND done IS NULL "
+                "AND keras_ok AND pytorch_ok AND check_passed",
+                (now, record.lesson_id),
+            )
+            row = db.execute(
+                "SELECT * FROM lessons WHERE lesson_id = ?", (record.lesson_id,)
+            ).fetchone()
+        return _progress(row)
+
+    def runs(self, lesson_id: str | None = None, limit: int = 1000) -> list[RunRecord]:
+        if lesson_id is None:
+            rows = self._read("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,))
+        else:
+            rows = self._read(
+                "SELECT * FROM runs WHERE lesson_id = ? ORDER BY started DESC LIMIT ?",
+                (lesson_id, limit),
+            )
+        return [
+            RunRecord(
+                row["lesson_id"],
+                row["side"],
+                row["started"],
+                row["status"],
+                row["duration"],
+                json.loads(row["metrics"] or "{}"),
+                None if row["check_passed"] is None else bool(row["check_passed"]),
+            )
+            for row in rows
+        ]
+
+    # -- edits ----------------------------------------------------------------------------------
+
+    def edit(self, lesson_id: str, side: str) -> str | None:
+        """The learner's saved code for one side, or None when it was never edited."""
+        rows = self._read(
+            "SELECT source FROM edits WHERE lesson_id = ? AND side = ?", (lesson_id, side)
+        )
+        return rows[0]["source"] if rows else None
+
+    def save_edit(self, lesson_id: str, side: str, source: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO edits (lesson_id, side, source, updated) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (lesson_id, side) DO UPDATE SET source = excluded.source, "
+                "updated = excluded.updated",
+                (lesson_id, side, source, time.time()),
+            )
+
+    def drop_edit(self, lesson_id: str, side: str) -> None:
+        """Reset one side to the lesson's original code."""
+        with self._tx() as db:
+            db.execute("DELETE FROM edits WHERE lesson_id = ? AND side = ?", (lesson_id, side))
+
+    # -- reset ----------------------------------------------------------------------------------
+
+    def reset(self, lesson_id: str | None = None) -> None:
+        """Forget everything (``None``) or one lesson: state, edits and its run history."""
+        with self._tx() as db:
+            for table in ("lessons", "edits", "runs"):
+                if lesson_id is None:
+                    db.execute(f"DELETE FROM {table}")
+                else:
+                    db.execute(f"DELETE FROM {table} WHERE lesson_id = ?", (lesson_id,))
+
+
+def _progress(row: sqlite3.Row) -> LessonProgress:
+    return LessonProgress(
+        lesson_id=row["lesson_id"],
+        started=row["started"],
+        updated=row["updated"],
+        keras_ok=bool(row["keras_ok"]),
+        pytorch_ok=bool(row["pytorch_ok"]),
+        check_passed=bool(row["check_passed"]),
+        done=row["done"],
+        section=row["section"],
+        side=row["side"],
+    )
