@@ -248,8 +248,7 @@ class _LessonBuilder:
             self.problem(
                 self.source_path,
                 None,
-                "missing lesson.md: every lesson folder needs one "
-                "(folders starting with _ are ignored)",
+                "no lesson.md (every lesson folder needs one; folders starting with _ are ignored)",
             )
             return None
         try:
