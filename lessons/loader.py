@@ -121,6 +121,8 @@ def load_lesson(folder: Path | str) -> tuple[Lesson | None, list[LessonProblem]]
             folder / LESSON_FILE, None, f"internal error while loading: {type(exc).__name__}: {exc}"
         )
         lesson = None
+    if lesson is None and not builder.problems:  # cannot happen; never fail silently
+        builder.problem(folder / LESSON_FILE, None, "internal error: lesson not built")
     if builder.problems:
         return None, builder.problems
     return lesson, []

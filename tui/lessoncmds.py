@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -244,7 +245,9 @@ def run_lesson(args: argparse.Namespace) -> int:
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        print(f"\nexercise: {lesson.exercise.task}")
+        width = terminal_width()
+        print()
+        print(textwrap.fill(f"exercise: {lesson.exercise.task}", width, subsequent_indent="  "))
         print("check: " + ("passed" if outcome.passed else "not passed"))
         for message in outcome.messages:
             print(f"  {message}")
