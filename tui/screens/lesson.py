@@ -39,7 +39,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static, Tab, TabbedContent, TabPane, Tabs
+from textual.widgets import (
+    Footer,
+    Markdown,
+    Static,
+    Tab,
+    TabbedContent,
+    TabPane,
+    Tabs,
+    TextArea,
+)
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
@@ -148,12 +157,14 @@ class LessonScreen(Screen[None]):
         titles = self._titles()
         start = titles.index(progress.section) if progress.section in titles else -1
         self.go_to_section(start)
+        self._want_spares()
         self.set_interval(SAVE_INTERVAL, self.save_edits, name="save-edits")
         self.set_interval(0.5, self._tick, name="elapsed")
         self.query_one("#editor-keras").focus()
 
     def on_unmount(self) -> None:
         self.save_edits()
+        self.fwapp.want_spares([])
         if self._data_folder is not None:
             shutil.rmtree(self._data_folder, ignore_errors=True)
 
@@ -330,7 +341,7 @@ class LessonScreen(Screen[None]):
             timeout=self.lesson.timeout,
         )
         try:
-            run = Run(spec)
+            run = Run(spec, pool=self.fwapp.pool)
         except UsageError as exc:
             log.push([f"✗ {exc}"])
             return False
@@ -476,14 +487,18 @@ class LessonScreen(Screen[None]):
         return None if overall is None else bool(overall.passed)
 
     def action_cancel(self) -> None:
-        """Esc: cancel the focused side if it runs, else everything running; else let the
-        editor have Esc (it leaves the editor)."""
+        """Esc: cancel the focused side if it runs, else everything running; else leave the
+        editor, so letter keys are commands again."""
         side = self.focused_side()
         if side and side in self._active:
             self.cancel(side)
         elif self._active:
             for name in list(self._active):
                 self.cancel(name)
+        elif side is not None and isinstance(self.focused, TextArea):
+            # Leave the editor (TextArea's own Esc would move into the *other* editor, where
+            # the next letter key would be typed instead of acting as a command).
+            self.set_focus(None)
         else:
             raise SkipAction()
 
@@ -553,8 +568,14 @@ class LessonScreen(Screen[None]):
 
     # -- other actions --------------------------------------------------------------------------
 
+    def _want_spares(self) -> None:
+        self.fwapp.want_spares(
+            self._framework(side, self.query_one(f"#code-{side}", CodePane).text) for side in SIDES
+        )
+
     def action_switch_backend(self) -> None:
         backend = self.fwapp.next_keras_backend()
+        self._want_spares()
         self.query_one(StatusBar).backend = backend
         self.notify(f"Keras runs on the {backend} backend from the next run")
 
