@@ -52,9 +52,9 @@ class RunLog(Log):
 
     def push(self, lines: Iterable[str]) -> None:
         """Queue complete lines; they reach the screen on the next flush. Cheap: no repaint."""
-        before = len(self._pending)
-        self._pending.extend(lines)
-        self.lines_seen += len(self._pending) - before
+        batch = lines if isinstance(lines, (list, tuple)) else list(lines)
+        self._pending.extend(batch)
+        self.lines_seen += len(batch)
         if self._partial:
             self._partial, self._partial_dirty = "", True
 

@@ -1,0 +1,32 @@
+"""SVG snapshots of the browser and the lesson screen, narrow (80x24) and wide (160x48).
+
+Regenerate after an intended change: ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+Editors never blink (CodePane turns the blink off), so the images are stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_browser(snap_compare: Any, make_app: Callable[..., Any], size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "160x48"])
+def test_lesson_screen(
+    snap_compare: Any, make_app: Callable[..., Any], size: tuple[int, int]
+) -> None:
+    async def open_lesson(pilot: Any) -> None:
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        pilot.app.screen.set_focus(None)
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_lesson)
