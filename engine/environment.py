@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
+
+CONTROL_FD_ENV = "FWLEARN_CONTROL_FD"
+# Not `python -m`: that puts the working directory first on sys.path, and a snippet there called
+# keras.py (or json.py) would be imported instead of the real module by this very worker. `-c`
+# lets us drop that entry before importing anything; the snippet's folder goes back in front,
+# as `python file.py` would have it, only when the job runs.
+WORKER_ARGV = (
+    sys.executable,
+    "-c",
+    "import sys; sys.path.pop(0); from fwlearn.engine.worker import main; main()",
+)
 
 # Variables a snippet should not inherit: it is code the learner did not necessarily write.
 SECRET_ENV = re.compile(

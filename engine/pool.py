@@ -14,16 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .environment import child_env, default_threads
+from .environment import CONTROL_FD_ENV, WORKER_ARGV, child_env, default_threads
 from .process import ChildProcess
 from .runtime import ENV_FD
-
-CONTROL_FD_ENV = "FWLEARN_CONTROL_FD"
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ class WarmPool:
             env = child_env(key.framework, key.keras_backend, key.device, default_threads(1))
             env["FWLEARN_WARM"] = "1"
             await child.start(
-                [sys.executable, "-m", "fwlearn.engine.worker"],
+                WORKER_ARGV,
                 env,
                 tempfile.gettempdir(),
                 ENV_FD,

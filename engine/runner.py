@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .environment import child_env, default_threads
+from .environment import CONTROL_FD_ENV, WORKER_ARGV, child_env, default_threads
 from .events import (
     End,
     Error,
@@ -48,7 +48,6 @@ from .runtime import ENV_FD, MAX_PREDICTION_ROWS
 FRAMEWORKS = ("keras", "pytorch", "python")
 KERAS_BACKENDS = ("tensorflow", "torch", "jax")
 DEVICES = ("auto", "cpu", "cuda")
-CONTROL_FD_ENV = "FWLEARN_CONTROL_FD"
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = 4096
@@ -218,7 +217,7 @@ class Run:
                 self.child, self.warm = spare, True
             else:
                 await self.child.start(
-                    [sys.executable, "-m", "fwlearn.engine.worker"],
+                    WORKER_ARGV,
                     child_env(
                         self.spec.framework or "python",
                         self.spec.keras_backend,

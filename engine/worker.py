@@ -1,6 +1,6 @@
 """The child process: import the framework, wait for one job, run it, report, exit.
 
-Started by the engine as ``python -m fwlearn.engine.worker``. It imports the framework
+Started by the engine with ``WORKER_ARGV``. It imports the framework
 *before* it reads its job, so the same program serves a cold run (the job is written right
 after spawning) and a warm spare (the job arrives later, when the learner presses Run). Each
 worker runs exactly one snippet and then leaves with ``os._exit`` (a normal interpreter exit
@@ -32,8 +32,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from fwlearn.engine import runtime
+from fwlearn.engine.environment import CONTROL_FD_ENV
 
-CONTROL_FD_ENV = "FWLEARN_CONTROL_FD"
 # A missing import names the extra that provides it.
 EXTRAS = {
     "torch": "fwlearn[torch]",
@@ -174,7 +174,7 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
     sys.argv = [path]
-    sys.path[0] = os.path.dirname(path)
+    sys.path.insert(0, os.path.dirname(path))
     runtime.send(
         {
             "type": "start",

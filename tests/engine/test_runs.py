@@ -297,3 +297,14 @@ def test_helpers_are_silent_no_ops_outside_fwlearn(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout == "plain False\n" and done.stderr == ""
+
+
+def test_a_snippet_named_like_a_framework_does_not_shadow_it(tmp_path: Path) -> None:
+    """The engine imports the framework before the snippet; a file called keras.py in the
+    working directory must not be what it imports."""
+    from fwlearn.engine import run_sync
+
+    source = "import json\nprint(json.dumps([1]))\n"
+    result = run_sync(RunSpec(path=tmp_path / "json.py", source=source, timeout=30))
+    assert result.ok, result.stderr
+    assert result.stdout == "[1]"
