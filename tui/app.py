@@ -93,6 +93,18 @@ class FwlearnApp(App[None]):
 
     # -- frameworks -----------------------------------------------------------------------------
 
+    def pool_for(self, framework: str) -> WarmPool | None:
+        """The warm pool, but only once the spare for this run has finished importing.
+
+        Engine bug (reported): a keras/tensorflow spare taken while still importing crashes
+        the run ("process exited early") with no Start event. Until that is fixed, a run that
+        would get a half-ready spare starts cold instead (what it would cost without a pool)."""
+        key = SpareKey.for_spec(framework, self.keras_backend, "auto")
+        starting = getattr(self.pool, "_starting", {})
+        if key in self.pool.spares and key not in starting:
+            return self.pool
+        return None
+
     def framework_problem(self, framework: str) -> str | None:
         """Why ``framework`` cannot run here, with the install command; None when it can."""
         if framework == "pytorch" and "torch" not in self.installed:

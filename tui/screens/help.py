@@ -31,6 +31,7 @@ HELP = """\
 | Ctrl+C | cancel the run of the side you are editing (copies when nothing runs) |
 | Ctrl+↓ / F3, Ctrl+↑ / F2 | next / previous step: both editors jump to it |
 | Tab | move between the editors and panels |
+| Ctrl+T | narrow terminals: next tab (Keras, PyTorch, Results) |
 | h | show the exercise hint |
 | s | show the solution (asks first) |
 | r | reset the focused side to the original code |

@@ -80,6 +80,7 @@ class LessonScreen(Screen[None]):
         Binding("r", "reset_side", "Reset side"),
         Binding("b", "switch_backend", "Backend"),
         Binding("ctrl+o", "open_in_editor", "$EDITOR", priority=True),
+        Binding("ctrl+t", "next_tab", "Next tab", priority=True),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "back", "Lessons"),
     ]
@@ -188,6 +189,7 @@ class LessonScreen(Screen[None]):
 
     def watch_narrow(self, narrow: bool) -> None:
         self.set_class(narrow, "-narrow")
+        self.refresh_bindings()
 
     def watch_tab(self, old: str, new: str) -> None:
         self.remove_class(f"-tab-{old}")
@@ -198,6 +200,16 @@ class LessonScreen(Screen[None]):
         event.stop()
         if event.tab.id:
             self.tab = event.tab.id.removeprefix("tab-")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``Next tab`` exists only in the narrow layout (the footer hides it otherwise)."""
+        if action == "next_tab":
+            return self.narrow
+        return True
+
+    def action_next_tab(self) -> None:
+        order = [*SIDES, "results"]
+        self.show_tab(order[(order.index(self.tab) + 1) % len(order)])
 
     def show_tab(self, tab: str) -> None:
         """Switch the narrow layout's tab (Keras | PyTorch | Results)."""
@@ -230,7 +242,7 @@ class LessonScreen(Screen[None]):
                 pane.show_line(line)
         step = f"step {index + 1}/{len(titles)}: {title}" if title else "introduction"
         self.query_one("#lesson-title", Static).update(
-            f"{self.lesson.order}. {self.lesson.title} · {step} · Ctrl+↓/↑ (F3/F2) moves by step"
+            f"{self.lesson.order}. {self.lesson.title} · {step} · F3/F2: next/prev step"
         )
         self.fwapp.store.touch(self.lesson.id, section=title or "")
 
@@ -311,7 +323,8 @@ class LessonScreen(Screen[None]):
         return self.fwapp.framework_problem(self._framework(side, text))
 
     def action_run(self, side: str) -> None:
-        self.start_run(side)
+        if self.start_run(side) and self.narrow and self.tab != "results":
+            self.show_tab(side)  # narrow: show the log of the side that just started
 
     def action_run_both(self) -> None:
         for side in SIDES:
@@ -341,7 +354,7 @@ class LessonScreen(Screen[None]):
             timeout=self.lesson.timeout,
         )
         try:
-            run = Run(spec, pool=self.fwapp.pool)
+            run = Run(spec, pool=self.fwapp.pool_for(framework))
         except UsageError as exc:
             log.push([f"✗ {exc}"])
             return False
