@@ -51,6 +51,7 @@ def child_env(
     device: str,
     threads: int,
     extra: Mapping[str, str] | None = None,
+    network: bool = False,
 ) -> dict[str, str]:
     """The snippet's environment: ours minus secrets and fwlearn internals, plus run settings.
 
@@ -67,6 +68,7 @@ def child_env(
         {
             "FWLEARN_FRAMEWORK": framework,
             "FWLEARN_THREADS": str(threads),
+            "FWLEARN_NETWORK": "on" if network else "off",
             "KERAS_BACKEND": keras_backend,
             "PYTHONUNBUFFERED": "1",  # prints show up as they happen, not at exit
             "PYTHONIOENCODING": "utf-8",

@@ -16,7 +16,16 @@ Stream = Literal["stdout", "stderr"]
 Split = Literal["train", "val", "test"]
 Status = Literal["ok", "failed", "cancelled", "timeout"]
 ErrorKind = Literal[
-    "exception", "syntax", "exit", "timeout", "memory", "cancelled", "crashed", "import", "internal"
+    "exception",
+    "syntax",
+    "exit",
+    "timeout",
+    "memory",
+    "processes",
+    "cancelled",
+    "crashed",
+    "import",
+    "internal",
 ]
 
 

@@ -30,11 +30,14 @@ class SpareKey:
     framework: str
     keras_backend: str = "tensorflow"
     device: str = "auto"
+    network: bool = False
 
     @classmethod
-    def for_spec(cls, framework: str, keras_backend: str, device: str) -> SpareKey:
+    def for_spec(
+        cls, framework: str, keras_backend: str, device: str, network: bool = False
+    ) -> SpareKey:
         backend = keras_backend if framework == "keras" else "tensorflow"
-        return cls(framework, backend, device)
+        return cls(framework, backend, device, network)
 
 
 class WarmPool:
@@ -96,9 +99,8 @@ class WarmPool:
         self._closed = True
         for task in self._starting.values():
             task.cancel()
-        for key in list(self._spares):
-            self._discard(key)
-        await asyncio.sleep(0)
+        reaping = [self._discard(key) for key in list(self._spares)]
+        await asyncio.gather(*(task for task in reaping if task is not None))
 
     def _replenish(self, key: SpareKey) -> None:
         if self._closed or key in self._spares or key in self._starting:
@@ -108,7 +110,13 @@ class WarmPool:
     async def _spawn(self, key: SpareKey) -> None:
         try:
             child = ChildProcess()
-            env = child_env(key.framework, key.keras_backend, key.device, default_threads(1))
+            env = child_env(
+                key.framework,
+                key.keras_backend,
+                key.device,
+                default_threads(1),
+                network=key.network,
+            )
             env["FWLEARN_WARM"] = "1"
             await child.start(
                 WORKER_ARGV,
@@ -124,12 +132,14 @@ class WarmPool:
         finally:
             self._starting.pop(key, None)
 
-    def _discard(self, key: SpareKey) -> None:
+    def _discard(self, key: SpareKey) -> asyncio.Task[int | None] | None:
+        """Kill an idle spare; the returned task reaps it (so its pipes close cleanly)."""
         spare = self._spares.pop(key, None)
-        if spare is not None:
-            spare.close_control()  # an empty job: the worker exits by itself
-            spare.kill_group()
-            spare.close()
+        if spare is None:
+            return None
+        spare.kill_tree()
+        spare.close()
+        return asyncio.get_running_loop().create_task(spare.wait(5))
 
 
 def pool_enabled_by_env() -> bool:

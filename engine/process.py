@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+from .proctree import descendants, rss_of, task_count
 
 
 class ChildProcess:
@@ -89,10 +88,6 @@ class ChildProcess:
                 self.early_lines.append(line)
         return True
 
-    def close_control(self) -> None:
-        """Close the job pipe without a job: an idle worker exits by itself."""
-        self.send_job(b"")
-
     def send_job(self, payload: bytes) -> None:
         """Hand the child its job; closing the pipe tells it nothing more is coming."""
         if self._control_w is None:
@@ -127,7 +122,7 @@ class ChildProcess:
         return None
 
     async def shutdown(self, interrupt_grace: float = 2.0, term_grace: float = 0.5) -> None:
-        """Escalate until the child is gone: SIGINT, SIGTERM, SIGKILL."""
+        """Escalate until the child is gone: SIGINT, SIGTERM, SIGKILL (of the whole tree)."""
         steps = ((signal.SIGINT, interrupt_grace), (signal.SIGTERM, term_grace))
         for signum, grace in steps:
             if self.returncode is not None:
@@ -135,17 +130,27 @@ class ChildProcess:
             self.send_signal(signum)
             await self.wait(grace)
         if self.returncode is None:
-            self.send_signal(signal.SIGKILL)
+            self.kill_tree()
             await self.wait(5)
 
-    def kill_group(self) -> None:
-        """Kill whatever is left of the process group (children that outlived the snippet)."""
-        if self.proc is not None:
+    def kill_tree(self) -> None:
+        """SIGKILL the child, its process group and every descendant, escaped or not.
+
+        Descendants are listed *before* the child dies: the worker is a child subreaper, so a
+        daemon that left the group with setsid is still below it until then. A fork bomb keeps
+        forking while we kill, so repeat until a pass finds nothing.
+        """
+        if self.proc is None:
+            return
+        for _ in range(10):
+            found = descendants(self.proc.pid) if self.proc.returncode is None else []
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            for pid in descendants(self.proc.pid):
+            for pid in found:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+            if not found:
+                break
 
     def close(self) -> None:
         if self._control_w is not None:
@@ -156,42 +161,22 @@ class ChildProcess:
             self._event_transport.close()
             self._event_transport = None
 
-    def rss_bytes(self) -> int:
-        """Resident memory of the child and all its descendants."""
+    def usage(self) -> Usage:
+        """Resident memory, processes and threads of the child and all its descendants."""
         if self.proc is None or self.proc.returncode is not None:
-            return 0
-        return sum(rss_of(pid) for pid in [self.proc.pid, *descendants(self.proc.pid)])
+            return Usage()
+        pids = [self.proc.pid, *descendants(self.proc.pid)]
+        return Usage(
+            rss=sum(rss_of(pid) for pid in pids),
+            processes=len(pids),
+            threads=sum(task_count(pid) for pid in pids),
+        )
 
 
-def descendants(pid: int) -> list[int]:
-    """All live descendants of ``pid``, found through /proc (Linux); empty elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return []
-    found: list[int] = []
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        for task in _listdir(f"/proc/{current}/task"):
-            try:
-                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
-            except OSError:
-                continue
-            for child in map(int, children):
-                found.append(child)
-                stack.append(child)
-    return found
+@dataclass(frozen=True)
+class Usage:
+    """What a run's process tree holds right now."""
 
-
-def rss_of(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            return int(handle.read().split()[1]) * PAGE_SIZE
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
+    rss: int = 0
+    processes: int = 0
+    threads: int = 0

@@ -51,6 +51,8 @@ DEVICES = ("auto", "cpu", "cuda")
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = 4096
+DEFAULT_MAX_PROCESSES = 64  # a DataLoader with 8 workers is 9
+DEFAULT_MAX_THREADS = 1024  # a keras fit uses ~24-40; torch adds a pool per worker
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # per stream; a marker says when the rest was dropped
 MAX_DATA_COPY = 64 * 1024 * 1024
 MEMORY_POLL = 0.05
@@ -89,6 +91,9 @@ class RunSpec:
     timeout: float | None = DEFAULT_TIMEOUT
     memory_mb: int | None = DEFAULT_MEMORY_MB
     threads: int | None = None  # None: fit the cores to the runs going on at once
+    max_processes: int = DEFAULT_MAX_PROCESSES  # the snippet and everything it starts
+    max_threads: int = DEFAULT_MAX_THREADS  # counted over all those processes
+    network: bool = False  # True: the snippet may reach the network
     data_dir: Path | str | None = None  # its files are copied into the fresh working directory
     env: dict[str, str] = field(default_factory=dict)  # extra variables, secrets allowed
     run_id: str | None = None
@@ -133,6 +138,9 @@ class RunSpec:
             device=self.device,
             timeout=self.timeout,
             memory_mb=self.memory_mb,
+            max_processes=self.max_processes,
+            max_threads=self.max_threads,
+            network=self.network,
             threads=self.threads,
             data_dir=self.data_dir,
             env=dict(self.env),
@@ -206,7 +214,10 @@ class Run:
         tasks: list[asyncio.Task[Any]] = []
         pending_start: list[Event] = []
         key = SpareKey.for_spec(
-            self.spec.framework or "python", self.spec.keras_backend, self.spec.device
+            self.spec.framework or "python",
+            self.spec.keras_backend,
+            self.spec.device,
+            self.spec.network,
         )
         try:
             self.workdir = self._make_workdir()
@@ -224,6 +235,7 @@ class Run:
                         self.spec.device,
                         threads,
                         self.spec.env,
+                        network=self.spec.network,
                     ),
                     self.workdir,
                     ENV_FD,
@@ -268,7 +280,7 @@ class Run:
                 self.child.send_signal(signal.SIGKILL)
                 with contextlib.suppress(Exception):
                     await self.child.wait(5)
-            self.child.kill_group()
+            self.child.kill_tree()
             self.child.close()
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
@@ -318,11 +330,15 @@ class Run:
         }
         return json.dumps(job).encode()
 
-    def _limits(self) -> dict[str, Any]:
+    def _limits(self, network: str | None = None) -> dict[str, Any]:
+        """The limits in force, as the learner is shown them."""
+        linux = sys.platform.startswith("linux")
         return {
             "timeout_s": self.spec.timeout,
-            "memory_mb": self.spec.memory_mb,
-            "memory_enforced": sys.platform.startswith("linux"),
+            "memory_mb": self.spec.memory_mb if linux else None,
+            "max_processes": self.spec.max_processes if linux else None,
+            "max_threads": self.spec.max_threads if linux else None,
+            "network": network or ("allowed" if self.spec.network else "unknown"),
         }
 
     def _fallback_start(self, threads: int) -> Start:
@@ -435,7 +451,7 @@ class Run:
                         str(k): str(v) for k, v in dict(message.get("versions") or {}).items()
                     },
                     threads=int(message.get("threads") or 1),
-                    limits=self._limits(),
+                    limits=self._limits(str(message.get("network") or "")),
                 )
             )
         elif kind == "metric":
@@ -513,6 +529,11 @@ class Run:
     def _stop_message(self) -> str:
         if self._stop_reason == "timeout":
             return f"stopped after {self.spec.timeout:g} s: the run's time limit"
+        if self._stop_reason == "processes":
+            return (
+                f"stopped: the run started more than {self.spec.max_processes} processes or "
+                f"{self.spec.max_threads} threads (its limit); a fork or thread bomb?"
+            )
         if self._stop_reason == "memory":
             return (
                 f"stopped: the run used more than {self.spec.memory_mb} MB of memory (its limit); "
@@ -535,24 +556,33 @@ class Run:
                 await asyncio.wait({wait_task, cancel_task}, timeout=timeout)
                 if wait_task.done():
                     break
-                rss = self.child.rss_bytes()
-                self._peak_rss = max(self._peak_rss, rss)
+                usage = self.child.usage()
+                self._peak_rss = max(self._peak_rss, usage.rss)
                 if cancel_task.done():
                     await self._stop("cancelled", CANCEL_GRACE)
-                elif cap is not None and rss > cap:
-                    self._stop_reason = "memory"
-                    self.child.send_signal(signal.SIGKILL)
-                    await self.child.wait(5)
+                elif cap is not None and usage.rss > cap:
+                    await self._kill("memory")
+                elif (
+                    usage.processes > self.spec.max_processes
+                    or usage.threads > self.spec.max_threads
+                ):
+                    await self._kill("processes")
                 elif deadline is not None and time.monotonic() >= deadline:
                     await self._stop("timeout", TIMEOUT_GRACE)
-            # The child is gone; whatever it left behind in its group goes too, so pipes close.
-            self.child.kill_group()
+            # The child is gone; whatever it left behind goes too, so the pipes close.
+            self.child.kill_tree()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 5)
         finally:
             cancel_task.cancel()
             wait_task.cancel()
             self._queue.put_nowait(None)
+
+    async def _kill(self, reason: str) -> None:
+        """A limit that is growing right now: no grace period, kill the whole tree."""
+        self._stop_reason = reason
+        self.child.kill_tree()
+        await self.child.wait(5)
 
     async def _stop(self, reason: str, grace: float) -> None:
         if self._stop_reason in (None, reason):
@@ -566,12 +596,10 @@ class Run:
         status = "ok"
         sig = -returncode if returncode is not None and returncode < 0 else None
         if self._stop_reason:
-            status = (
-                "timeout"
-                if self._stop_reason == "timeout"
-                else ("failed" if self._stop_reason == "memory" else "cancelled")
+            status = {"timeout": "timeout", "cancelled": "cancelled"}.get(
+                self._stop_reason, "failed"
             )
-            if not self._error_seen or self._stop_reason == "memory":
+            if not self._error_seen or status == "failed":
                 kind = "cancelled" if status == "cancelled" else self._stop_reason
                 events.append(Error(self.run_id, now, kind, self._stop_message()))  # type: ignore[arg-type]
         elif returncode != 0:

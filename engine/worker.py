@@ -33,6 +33,7 @@ from typing import Any
 
 from fwlearn.engine import runtime
 from fwlearn.engine.environment import CONTROL_FD_ENV
+from fwlearn.engine.proctree import descendants
 
 # A missing import names the extra that provides it.
 EXTRAS = {
@@ -44,10 +45,18 @@ EXTRAS = {
     "jax": "jax",
 }
 PACKAGE_NAMES = {"sklearn": "scikit-learn"}
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
 
 
 def main() -> None:
+    # Namespaces first: unshare() refuses a process that already has threads, and importing a
+    # framework starts many.
+    network = _isolate_network() if os.environ.get("FWLEARN_NETWORK") == "off" else "allowed"
     _die_with_parent()
+    _become_subreaper()
     faulthandler.enable()
     framework = os.environ.get("FWLEARN_FRAMEWORK", "python")
     threads = int(os.environ.get("FWLEARN_THREADS", "1"))
@@ -55,6 +64,7 @@ def main() -> None:
     try:
         with _quiet_import():
             info = prepare(framework, threads, warm=os.environ.get("FWLEARN_WARM") == "1")
+        info["network"] = network
     except ImportError as exc:
         name = (getattr(exc, "name", None) or str(exc)).split(".")[0]
         runtime.send(_import_error(name, exc))
@@ -185,6 +195,7 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
             "keras_backend": info.get("keras_backend"),
             "versions": info["versions"],
             "threads": threads,
+            "network": info.get("network", "allowed"),
         }
     )
     source = job["source"]
@@ -228,6 +239,11 @@ def _finish(exit_code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    # Whatever the snippet started (DataLoader workers, a daemon it double-forked: as a
+    # subreaper we are still its parent) ends with it.
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     runtime.send({"type": "done", "exit_code": exit_code, "peak_rss_mb": usage.ru_maxrss / 1024})
     os._exit(exit_code)
@@ -256,14 +272,52 @@ def _apply_limits(limits: dict[str, Any]) -> None:
             resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
 
 
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _become_subreaper() -> None:
+    """Orphans of the snippet (a daemon that double-forked) are re-parented to us, not to init,
+    so the engine can still find and kill them."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            _libc().prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _isolate_network() -> str:
+    """Enter a new network namespace (only a downed loopback inside): no network at all.
+
+    Root can do it directly; an ordinary user needs an unprivileged user namespace, in which we
+    map our own uid/gid to themselves so files keep their owners. Returns what the learner is
+    told: "off", or why it could not be done.
+    """
+    if not sys.platform.startswith("linux"):
+        return "not isolated: needs Linux namespaces"
+    libc = _libc()
+    if os.geteuid() == 0 and libc.unshare(CLONE_NEWNET) == 0:
+        return "off"
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return f"not isolated: {os.strerror(ctypes.get_errno())} (user namespaces disabled?)"
+    try:
+        for name, text in (
+            ("setgroups", "deny"),
+            ("uid_map", f"{uid} {uid} 1"),
+            ("gid_map", f"{gid} {gid} 1"),
+        ):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    except OSError as exc:
+        return f"off (identity mapping failed: {exc.strerror})"
+    return "off"
+
+
 def _die_with_parent() -> None:
     """If the app is killed, its runs must not live on as orphans (Linux only)."""
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(Exception):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() == 1:
             os._exit(1)
 
