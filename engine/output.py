@@ -39,14 +39,14 @@ def clean(text: str) -> str:
 class LineAssembler:
     """Incrementally split one stream's bytes into finished lines plus one unfinished line."""
 
-    def __init__(self, max_bytes: int | None = None) -> None:
+    def __init__(self, max_chars: int | None = None) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._line: list[str] = []  # the unfinished line, as terminal cells
         self._cursor = 0
         self._line_cut = False
-        self._max_bytes = max_bytes
-        self.bytes_seen = 0
-        self.truncated = False
+        self._max_chars = max_chars
+        self.chars_out = 0
+        self.truncated = False  # more than max_chars delivered: the rest is dropped
 
     @property
     def pending(self) -> str:
@@ -55,23 +55,32 @@ class LineAssembler:
 
     def feed(self, data: bytes) -> list[str]:
         """Add bytes; return the lines they finished."""
-        self.bytes_seen += len(data)
-        if self._max_bytes is not None and self.bytes_seen > self._max_bytes:
-            if self.truncated:
-                return []
-            self.truncated = True
-            keep = len(data) - (self.bytes_seen - self._max_bytes)
-            data = data[: max(keep, 0)]
+        if self.truncated:
+            return []
+        if self._line_cut and b"\n" not in data:
+            return []  # still inside a line already cut at MAX_LINE: nothing to keep
         if not self._line and not _SPECIAL.search(data):
-            return self._feed_plain(data)
-        return self._feed_text(self._decoder.decode(data))
+            return self._count(self._feed_plain(data))
+        return self._count(self._feed_text(self._decoder.decode(data)))
 
     def flush(self) -> list[str]:
         """End of stream: the unfinished line, if any, becomes a finished one."""
         rest = self._feed_text(self._decoder.decode(b"", final=True))
         if self._line:
             rest.append(self._take())
-        return rest
+        return self._count(rest)
+
+    def _count(self, lines: list[str]) -> list[str]:
+        """Enforce the volume cap on what is delivered (not on raw bytes, which may be one
+        endless line that is cut to MAX_LINE anyway)."""
+        if self._max_chars is None or not lines:
+            return lines
+        for index, line in enumerate(lines):
+            self.chars_out += len(line) + 1
+            if self.chars_out > self._max_chars:
+                self.truncated = True
+                return lines[:index]
+        return lines
 
     def _feed_plain(self, data: bytes) -> list[str]:
         parts = data.split(b"\n")

@@ -66,8 +66,17 @@ class WarmPool:
         for key in self._wanted:
             self._replenish(key)
 
-    def take(self, key: SpareKey) -> ChildProcess | None:
-        """A live spare for ``key`` (ready, or still importing), or None for a cold start."""
+    async def take(self, key: SpareKey) -> ChildProcess | None:
+        """A live spare for ``key`` (ready, or still importing), or None for a cold start.
+
+        A spare still importing is worth taking: it is further along than a cold start. Its
+        readiness watcher reads the same event pipe as the run will, so it is stopped first.
+        """
+        starting = self._starting.get(key)
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         spare = self._spares.pop(key, None)
         if spare is None:
             return None
@@ -127,7 +136,7 @@ class WarmPool:
             )
             self._spares[key] = child
             await child.wait_ready()
-        except (OSError, asyncio.CancelledError):
+        except OSError:
             pass
         finally:
             self._starting.pop(key, None)

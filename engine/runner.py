@@ -53,7 +53,7 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_MEMORY_MB = 4096
 DEFAULT_MAX_PROCESSES = 64  # a DataLoader with 8 workers is 9
 DEFAULT_MAX_THREADS = 1024  # a keras fit uses ~24-40; torch adds a pool per worker
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # per stream; a marker says when the rest was dropped
+MAX_OUTPUT_CHARS = 64 * 2**20  # delivered per stream; a marker says when the rest was dropped
 MAX_DATA_COPY = 64 * 1024 * 1024
 MEMORY_POLL = 0.05
 PARTIAL_INTERVAL = 0.1
@@ -223,7 +223,7 @@ class Run:
             self.workdir = self._make_workdir()
             snippet = self.workdir / self._snippet_name()
             snippet.write_text(self.spec.source or "", encoding="utf-8")
-            spare = self.pool.take(key) if self.pool and not self.spec.env else None
+            spare = await self.pool.take(key) if self.pool and not self.spec.env else None
             if spare is not None:
                 self.child, self.warm = spare, True
             else:
@@ -358,7 +358,7 @@ class Run:
         assert self.child.proc is not None
         reader = self.child.proc.stdout if stream == "stdout" else self.child.proc.stderr
         assert reader is not None
-        assembler = LineAssembler(max_bytes=MAX_OUTPUT_BYTES)
+        assembler = LineAssembler(max_chars=MAX_OUTPUT_CHARS)
         sent_partial = ""
         last_partial = 0.0
         while True:
@@ -369,18 +369,19 @@ class Run:
             if data == b"":
                 break
             if data:
+                was_truncated = assembler.truncated
                 lines = assembler.feed(data)
                 if lines:
                     self._put(Output(self.run_id, self._now(), stream, tuple(lines)))  # type: ignore[arg-type]
                     sent_partial = ""
-                if assembler.truncated and assembler.bytes_seen - len(data) <= MAX_OUTPUT_BYTES:
+                if assembler.truncated and not was_truncated:
                     self._put(
                         Output(
                             self.run_id,
                             self._now(),
                             stream,  # type: ignore[arg-type]
                             (
-                                f"[fwlearn] more than {MAX_OUTPUT_BYTES // 2**20} MB on {stream}: "
+                                f"[fwlearn] more than {MAX_OUTPUT_CHARS // 2**20} MB on {stream}: "
                                 "the rest of it is not shown (the run goes on)",
                             ),
                         )

@@ -131,9 +131,8 @@ def _rows(values: Any) -> list[Any]:
 
 def _jsonable(value: Any) -> Any:
     """Tensors, arrays and NumPy scalars to plain Python, without importing any framework."""
-    for attr in ("detach", "cpu"):
-        if hasattr(value, attr) and callable(getattr(value, attr)) and hasattr(value, "numpy"):
-            value = getattr(value, attr)()
+    if callable(getattr(value, "detach", None)) and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu()
     if hasattr(value, "numpy") and callable(value.numpy) and not isinstance(value, type):
         with contextlib.suppress(Exception):
             value = value.numpy()

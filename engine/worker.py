@@ -203,7 +203,8 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
         code = compile(source, path, "exec")
     except (SyntaxError, ValueError) as exc:
         runtime.send(_syntax_error(exc))
-        traceback.print_exception(exc, limit=0)
+        with contextlib.suppress(Exception):
+            traceback.print_exception(exc, limit=0)
         return 1
 
     main_module = types.ModuleType("__main__")
@@ -227,8 +228,9 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
     except BaseException as exc:  # the snippet's failure is the report, not ours
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the report
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
-        _print_traceback(exc, path)
         runtime.send(_exception_error(exc, path))
+        with contextlib.suppress(Exception):  # the snippet may have closed stderr
+            _print_traceback(exc, path)
     else:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _report_params(main_module.__dict__)

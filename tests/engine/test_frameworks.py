@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fwlearn.engine import End, Error, Metric, Run, RunSpec
 from fwlearn.engine.process import descendants
 

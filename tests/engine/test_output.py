@@ -5,8 +5,8 @@ from __future__ import annotations
 from fwlearn.engine.output import MAX_LINE, LineAssembler
 
 
-def feed_all(*chunks: bytes, max_bytes: int | None = None) -> tuple[list[str], LineAssembler]:
-    assembler = LineAssembler(max_bytes=max_bytes)
+def feed_all(*chunks: bytes, max_chars: int | None = None) -> tuple[list[str], LineAssembler]:
+    assembler = LineAssembler(max_chars=max_chars)
     lines: list[str] = []
     for chunk in chunks:
         lines += assembler.feed(chunk)
@@ -59,6 +59,16 @@ def test_overlong_line_is_cut_with_a_marker() -> None:
 
 
 def test_volume_cap_drops_the_rest() -> None:
-    lines, assembler = feed_all(b"line\n" * 100, b"more\n" * 100, max_bytes=250)
+    lines, assembler = feed_all(b"line\n" * 100, b"more\n" * 100, max_chars=250)
     assert assembler.truncated
-    assert len(lines) == 50
+    assert len(lines) == 50 and lines[-1] == "line"
+
+
+def test_endless_line_is_cheap_and_later_lines_still_arrive() -> None:
+    assembler = LineAssembler(max_chars=10_000)
+    lines = assembler.feed(b"y" * 5000)
+    for _ in range(1000):
+        lines += assembler.feed(b"x" * 65536)
+    lines += assembler.feed(b"\nafter\n")
+    assert len(lines) == 2 and lines[1] == "after" and not assembler.truncated
+    assert len(lines[0]) < MAX_LINE + 50
