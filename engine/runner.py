@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import json
 import math
+import os
 import re
 import shutil
 import signal
@@ -94,7 +95,8 @@ class RunSpec:
     max_processes: int = DEFAULT_MAX_PROCESSES  # the snippet and everything it starts
     max_threads: int = DEFAULT_MAX_THREADS  # counted over all those processes
     network: bool = False  # True: the snippet may reach the network
-    data_dir: Path | str | None = None  # its files are copied into the fresh working directory
+    data_dir: Path | str | None = None  # everything in it is copied into the working directory
+    data_files: tuple[Path | str, ...] = ()  # or exactly these files/folders
     env: dict[str, str] = field(default_factory=dict)  # extra variables, secrets allowed
     run_id: str | None = None
 
@@ -143,6 +145,7 @@ class RunSpec:
             network=self.network,
             threads=self.threads,
             data_dir=self.data_dir,
+            data_files=tuple(self.data_files),
             env=dict(self.env),
             run_id=self.run_id or f"r{next(_run_counter)}-{uuid.uuid4().hex[:6]}",
         )
@@ -298,21 +301,26 @@ class Run:
         return name if name.endswith(".py") else name + ".py"
 
     def _make_workdir(self) -> Path:
+        """A fresh directory holding copies of the data (links past MAX_DATA_COPY bytes), so a
+        snippet can neither see another run's files nor change the lesson's originals."""
         workdir = Path(tempfile.mkdtemp(prefix="fwlearn-run-"))
+        items = [Path(p) for p in self.spec.data_files]
         data_dir = Path(self.spec.data_dir) if self.spec.data_dir else None
         if data_dir is not None and data_dir.is_dir():
-            total = 0
-            for item in sorted(data_dir.iterdir()):
-                if item.name.startswith(".") or item.name == "__pycache__":
-                    continue
-                if item.is_file():
-                    total += item.stat().st_size
-                    if total > MAX_DATA_COPY:
-                        (workdir / item.name).symlink_to(item.resolve())
-                    else:
-                        shutil.copy2(item, workdir / item.name)
-                elif item.is_dir():
-                    shutil.copytree(item, workdir / item.name, symlinks=True)
+            items += sorted(data_dir.iterdir())
+        budget = MAX_DATA_COPY
+        for item in items:
+            if item.name.startswith(".") or item.name == "__pycache__" or not item.exists():
+                continue
+            target = workdir / item.name
+            size = _size_up_to(item, budget + 1)
+            if size > budget:
+                target.symlink_to(item.resolve())
+            elif item.is_dir():
+                shutil.copytree(item, target, symlinks=True)
+            else:
+                shutil.copy2(item, target)
+            budget -= min(size, budget)
         return workdir
 
     def _job(self, snippet: Path, threads: int) -> bytes:
@@ -637,6 +645,20 @@ class Run:
         )
         events.append(self.end)
         return events
+
+
+def _size_up_to(path: Path, limit: int) -> int:
+    """Bytes under ``path``, counting no further than ``limit`` (a home folder can be huge)."""
+    if not path.is_dir():
+        return path.stat().st_size
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+            if total >= limit:
+                return total
+    return total
 
 
 @dataclass

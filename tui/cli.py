@@ -134,6 +134,8 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
     """The RunSpec that ``fwlearn run`` options describe (shared with ``run LESSON``)."""
     fields: dict[str, Any] = {
         "path": args.target,
+        # The file's folder is its data, as for `cd folder && python file.py`.
+        "data_dir": Path(args.target).resolve().parent,
         "framework": args.framework,
         "device": args.device,
         "keras_backend": args.keras_backend,

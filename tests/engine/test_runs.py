@@ -308,3 +308,29 @@ def test_a_snippet_named_like_a_framework_does_not_shadow_it(tmp_path: Path) -> 
     result = run_sync(RunSpec(path=tmp_path / "json.py", source=source, timeout=30))
     assert result.ok, result.stderr
     assert result.stdout == "[1]"
+
+
+def test_data_files_are_copies_and_big_ones_links(run, tmp_path: Path, monkeypatch) -> None:
+    import fwlearn.engine.runner as runner
+
+    monkeypatch.setattr(runner, "MAX_DATA_COPY", 1000)
+    small, big, folder = tmp_path / "small.csv", tmp_path / "big.bin", tmp_path / "sub"
+    small.write_text("a,b\n")
+    big.write_bytes(b"x" * 5000)
+    folder.mkdir()
+    (folder / "inner.txt").write_text("inner")
+    result = run(
+        """
+        import os
+        print(sorted(os.listdir(".")))
+        print(os.path.islink("small.csv"), os.path.islink("big.bin"), open("sub/inner.txt").read())
+        open("small.csv", "w").write("changed")
+        """,
+        data_files=(small, big, folder),
+    )
+    assert result.ok, result.stderr
+    assert result.stdout.splitlines() == [
+        "['big.bin', 'small.csv', 'snippet.py', 'sub']",
+        "False True inner",
+    ]
+    assert small.read_text() == "a,b\n"  # the original is untouched
