@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .loader import builtin_pack_dir, load_lesson, load_pack
 from .model import (
+    CODE_FILES,
     FORMAT_VERSION,
     SIDES,
     CheckResult,
@@ -24,6 +25,7 @@ from .model import (
 )
 
 __all__ = [
+    "CODE_FILES",
     "FORMAT_VERSION",
     "SIDES",
     "CheckResult",

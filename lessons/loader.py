@@ -23,8 +23,10 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from .model import (
+    CODE_FILES,
     DEFAULT_TIMEOUT,
     FORMAT_VERSION,
+    LESSON_FILE,
     SIDES,
     CodeFile,
     Condition,
@@ -36,7 +38,6 @@ from .model import (
     Section,
 )
 
-LESSON_FILE = "lesson.md"
 FRONT_MATTER_FENCE = "+++"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SECTION_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
@@ -635,9 +636,9 @@ class _LessonBuilder:
     def _code_files(self) -> dict[str, CodeFile] | None:
         files: dict[str, CodeFile] = {}
         for side in SIDES:
-            path = self.folder / f"{side}.py"
+            path = self.folder / CODE_FILES[side]
             try:
-                source = _read_text(path, self, f"{side} program ({side}.py is required)")
+                source = _read_text(path, self, f"{side} program ({path.name} is required)")
             except _Unreadable:
                 continue
             sections = self._sections(path, source)
@@ -697,8 +698,8 @@ class _LessonBuilder:
                 self.problem(
                     pytorch.path,
                     right.line,
-                    f'section {i} is "{right.title}" but in keras.py it is "{left.title}" '
-                    f"(keras.py:{left.line}); both files need the same sections in the same order",
+                    f'section {i} is "{right.title}" but in {keras.path.name} it is "{left.title}" '
+                    f"({keras.path.name}:{left.line}); both files need the same sections in the same order",
                 )
                 return False
         if len(keras.sections) != len(pytorch.sections):

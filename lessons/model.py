@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 SIDES = ("keras", "pytorch")
+# Not keras.py: `python keras.py` puts the file's folder first on sys.path, so its own
+# `import keras` would import itself instead of the package.
+CODE_FILES = {"keras": "in_keras.py", "pytorch": "in_pytorch.py"}
+LESSON_FILE = "lesson.md"
+SOLUTION_DIR = "solution"
 FORMAT_VERSION = 1
 DEFAULT_TIMEOUT = 60.0
 PASS_MARK, FAIL_MARK = "✓", "✗"
@@ -255,6 +260,20 @@ class Lesson:
     def prose_for(self, title: str) -> str:
         """The Markdown under ``## title`` in lesson.md ("" when the section has none)."""
         return self.section_prose.get(title, "")
+
+    @property
+    def data_files(self) -> tuple[Path, ...]:
+        """What a run's working directory gets: everything in the folder but the lesson itself
+        (prose, programs, solutions), so a snippet sees the data and nothing it could confuse
+        with the code it runs."""
+        own = {LESSON_FILE, SOLUTION_DIR, *CODE_FILES.values()}
+        return tuple(
+            path
+            for path in sorted(self.folder.iterdir())
+            if path.name not in own
+            and not path.name.startswith((".", "_"))
+            and path.name != "__pycache__"
+        )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from fwlearn.engine import RunResult, RunSpec, run_sync
 
 

@@ -14,14 +14,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
 from fwlearn.engine.pool import SpareKey, WarmPool, pool_enabled_by_env
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.help import HelpScreen
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.store import Store
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.screen import Screen
 
 KERAS_BACKENDS = ("tensorflow", "torch")
 INSTALL = {
@@ -92,18 +93,6 @@ class FwlearnApp(App[None]):
                 yield SystemCommand(title, help_text, callback)
 
     # -- frameworks -----------------------------------------------------------------------------
-
-    def pool_for(self, framework: str) -> WarmPool | None:
-        """The warm pool, but only once the spare for this run has finished importing.
-
-        Engine bug (reported): a keras/tensorflow spare taken while still importing crashes
-        the run ("process exited early") with no Start event. Until that is fixed, a run that
-        would get a half-ready spare starts cold instead (what it would cost without a pool)."""
-        key = SpareKey.for_spec(framework, self.keras_backend, "auto")
-        starting = getattr(self.pool, "_starting", {})
-        if key in self.pool.spares and key not in starting:
-            return self.pool
-        return None
 
     def framework_problem(self, framework: str) -> str | None:
         """Why ``framework`` cannot run here, with the install command; None when it can."""

@@ -219,8 +219,8 @@ def run_lesson(args: argparse.Namespace) -> int:
         spec = spec_from_args(
             args,
             path=code.path,
-            framework=None,  # inferred from the imports: keras.py -> keras, pytorch.py -> pytorch
-            data_dir=lesson.folder,
+            framework=None,  # inferred from the imports
+            data_files=lesson.data_files,
             timeout=args.timeout or lesson.timeout,
         ).resolved()
         if args.json:
@@ -365,7 +365,7 @@ async def run_jobs(planned: Sequence[CheckJob], jobs: int, table: CheckTable) ->
             began = time.monotonic()
             spec = RunSpec(
                 path=job.path,
-                data_dir=job.lesson.folder,
+                data_files=job.lesson.data_files,
                 timeout=job.lesson.timeout,
                 threads=1 if jobs > 1 else None,  # 2 cores: one thread each is fastest
             )

@@ -69,8 +69,8 @@ def test_check_fails_on_a_wrong_solution_and_a_crash() -> None:
     table = rows(done.stdout)
     assert table[("crashes", "pytorch", "start")][0] == "failed"
     assert table[("wrong-solution", "keras", "solution")][:2] == ["ok", "fail"]
-    crash_line = 16  # print(1 / 0) in failing/02-crashes/pytorch.py
-    assert (FIXTURES / FAILING / "02-crashes" / "pytorch.py").read_text().splitlines()[
+    crash_line = 16  # print(1 / 0) in failing/02-crashes/in_pytorch.py
+    assert (FIXTURES / FAILING / "02-crashes" / "in_pytorch.py").read_text().splitlines()[
         crash_line - 1
     ] == ("print(1 / 0)")
     assert f"exception at line {crash_line}: ZeroDivisionError" in done.stdout

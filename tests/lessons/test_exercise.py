@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fwlearn.engine.events import End, Fact, Metric, Start
 from fwlearn.engine.runner import RunResult
 from fwlearn.lessons import Condition, Exercise

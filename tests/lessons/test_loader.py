@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from fwlearn.lessons import (
     SIDES,
     LessonProblem,
@@ -146,7 +147,7 @@ def test_exercise_fields(good: Pack) -> None:
     assert exercise.sides == ("keras", "pytorch")
     assert exercise.fails_initially is True
     assert exercise.solution == {
-        side: GOOD / "01-basics" / "solution" / f"{side}.py" for side in SIDES
+        side: GOOD / "01-basics" / "solution" / f"in_{side}.py" for side in SIDES
     }
     assert "EPOCHS = 4" in exercise.solution_source("keras")
     assert [c.describe() for c in exercise.checks] == [
@@ -187,9 +188,14 @@ def test_broken_lessons_are_skipped_and_the_rest_loads(broken: Pack) -> None:
     ("folder", "file", "line_text", "message"),
     [
         ("bad-toml", "lesson.md", "timeout = 5", "bad TOML in the front matter: Unclosed array"),
-        ("missing-file", "pytorch.py", None, "missing pytorch program"),
+        ("missing-file", "in_pytorch.py", None, "missing pytorch program"),
         ("dup-two", "lesson.md", 'id = "dup"', 'duplicate id "dup"'),
-        ("mismatched-sections", "pytorch.py", "# %% Training loop", 'section 2 is "Training loop"'),
+        (
+            "mismatched-sections",
+            "in_pytorch.py",
+            "# %% Training loop",
+            'section 2 is "Training loop"',
+        ),
         ("unknown-section", "lesson.md", "## Evaluate", 'unknown section "Evaluate"'),
         ("unknown-key", "lesson.md", "titel =", 'unknown key "titel" in the front matter'),
         ("unknown-key", "lesson.md", "minimum = 1", 'unknown key "minimum" in [exercise.check]'),
@@ -197,7 +203,7 @@ def test_broken_lessons_are_skipped_and_the_rest_loads(broken: Pack) -> None:
         ("missing-hint", "lesson.md", "[exercise]", "missing required field exercise.hint"),
         ("newer-format", "lesson.md", "format_version", "format_version 2 is newer than"),
         ("no-pitfall", "lesson.md", None, "no pitfall note"),
-        ("missing-solution", "solution/keras.py", None, "missing solution file"),
+        ("missing-solution", "solution/in_keras.py", None, "missing solution file"),
         ("not-a-lesson", "lesson.md", None, "no lesson.md"),
     ],
 )
@@ -224,8 +230,8 @@ def test_duplicate_id_names_both_files(broken: Pack) -> None:
 
 def test_mismatched_sections_points_at_both_markers(broken: Pack) -> None:
     (problem,) = problem_for(broken, "mismatched-sections")
-    keras_line = line_of(BROKEN / "mismatched-sections" / "keras.py", "# %% Train")
-    assert f"keras.py:{keras_line}" in problem.message
+    keras_line = line_of(BROKEN / "mismatched-sections" / "in_keras.py", "# %% Train")
+    assert f"in_keras.py:{keras_line}" in problem.message
 
 
 def test_newer_format_does_not_complain_about_its_keys(broken: Pack) -> None:
@@ -239,7 +245,7 @@ def test_newer_format_does_not_complain_about_its_keys(broken: Pack) -> None:
 
 def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     folder = copy_lesson(tmp_path)
-    path = folder / "keras.py"
+    path = folder / "in_keras.py"
     path.write_text(path.read_text().replace("EPOCHS = 2", "EPOCHS = = 2"), encoding="utf-8")
     (problem,) = only_problems(folder)
     assert problem.path == path
@@ -249,7 +255,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 def test_syntax_error_in_a_solution(tmp_path: Path) -> None:
     folder = copy_lesson(tmp_path)
-    path = folder / "solution" / "pytorch.py"
+    path = folder / "solution" / "in_pytorch.py"
     path.write_text("def broken(:\n", encoding="utf-8")
     (problem,) = only_problems(folder)
     assert (problem.path, problem.line) == (path, 1)
@@ -267,7 +273,7 @@ def test_invalid_utf8_in_lesson_md_names_the_line_of_the_byte(tmp_path: Path) ->
 
 def test_invalid_utf8_in_code_names_the_line_of_the_byte(tmp_path: Path) -> None:
     folder = copy_lesson(tmp_path)
-    path = folder / "pytorch.py"
+    path = folder / "in_pytorch.py"
     data = path.read_bytes().replace(b"# %% Train", b"# %% Tr\xe9in")
     path.write_bytes(data)
     problems = only_problems(folder)
@@ -277,7 +283,7 @@ def test_invalid_utf8_in_code_names_the_line_of_the_byte(tmp_path: Path) -> None
 
 def test_section_markers_need_unique_titles(tmp_path: Path) -> None:
     folder = copy_lesson(tmp_path)
-    path = folder / "keras.py"
+    path = folder / "in_keras.py"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("# %% Train", "# %% Load the data") + "# %%\n", "utf-8")
     problems = only_problems(folder)
@@ -291,11 +297,11 @@ def test_section_markers_need_unique_titles(tmp_path: Path) -> None:
 
 def test_extra_section_in_one_file(tmp_path: Path) -> None:
     folder = copy_lesson(tmp_path)
-    path = folder / "keras.py"
+    path = folder / "in_keras.py"
     path.write_text(path.read_text() + "\n# %% Extra\nprint('more')\n", encoding="utf-8")
     (problem,) = only_problems(folder)
     assert (problem.path, problem.line) == (path, line_of(path, "# %% Extra"))
-    assert 'section "Extra" has no counterpart in pytorch.py' in problem.message
+    assert 'section "Extra" has no counterpart in in_pytorch.py' in problem.message
 
 
 def replace_in_lesson(folder: Path, old: str, new: str) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fwlearn.lessons import load_pack
 from fwlearn.tui.app import FwlearnApp
 from fwlearn.tui.store import DB_NAME, Store

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import pytest
+
 from fwlearn.tui.progresscmd import progress_main
 from fwlearn.tui.store import DB_NAME, RunRecord, Store
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
 from fwlearn.tui.widgets.metrics_chart import MetricsChart

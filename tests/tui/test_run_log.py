@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fwlearn.tui.widgets.run_log import RunLog
 from textual.app import App, ComposeResult
 from textual.widgets import Log
+
+from fwlearn.tui.widgets.run_log import RunLog
 
 
 class LogApp(App[None]):

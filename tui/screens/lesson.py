@@ -13,25 +13,12 @@ import asyncio
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from fwlearn.engine.events import End, Error, Event, Metric, Output, Prediction, Start, Warning
-from fwlearn.engine.runner import Run, RunSpec, UsageError, infer_framework
-from fwlearn.tui.runstate import SideRun
-from fwlearn.tui.screens.confirm import ConfirmScreen
-from fwlearn.tui.store import RunRecord
-from fwlearn.tui.widgets.code_pane import LABELS, CodePane
-from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
-from fwlearn.tui.widgets.exercise_panel import ExercisePanel
-from fwlearn.tui.widgets.metrics_chart import MetricsChart
-from fwlearn.tui.widgets.predictions_table import PredictionsTable
-from fwlearn.tui.widgets.run_log import RunLog
-from fwlearn.tui.widgets.status_bar import StatusBar
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -51,6 +38,19 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from fwlearn.engine.events import End, Error, Event, Metric, Output, Prediction, Start, Warning
+from fwlearn.engine.runner import Run, RunSpec, UsageError, infer_framework
+from fwlearn.tui.runstate import SideRun
+from fwlearn.tui.screens.confirm import ConfirmScreen
+from fwlearn.tui.store import RunRecord
+from fwlearn.tui.widgets.code_pane import LABELS, CodePane
+from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
+from fwlearn.tui.widgets.exercise_panel import ExercisePanel
+from fwlearn.tui.widgets.metrics_chart import MetricsChart
+from fwlearn.tui.widgets.predictions_table import PredictionsTable
+from fwlearn.tui.widgets.run_log import RunLog
+from fwlearn.tui.widgets.status_bar import StatusBar
+
 if TYPE_CHECKING:
     from fwlearn.tui.app import FwlearnApp
 
@@ -58,9 +58,6 @@ SIDES = ("keras", "pytorch")
 NARROW_BELOW = 120  # FACTS.md: at 80 columns each side would get ~36 columns of code
 SECTION_MARKER = re.compile(r"^# %%[ \t]*(.*?)\s*$")
 SAVE_INTERVAL = 0.5
-SHADOWED = frozenset(
-    {"keras", "torch", "tensorflow", "jax", "numpy", "pandas", "sklearn", "fwlearn"}
-)
 YIELD_EVERY = 0.02  # hand the event loop back while draining a burst of engine events
 
 
@@ -98,7 +95,6 @@ class LessonScreen(Screen[None]):
         self.hint_shown = False
         self.solution_shown = False
         self.side_checks: dict[str, Any] = {}
-        self._data_folder: Path | None = None
 
     @property
     def fwapp(self) -> FwlearnApp:
@@ -166,23 +162,6 @@ class LessonScreen(Screen[None]):
     def on_unmount(self) -> None:
         self.save_edits()
         self.fwapp.want_spares([])
-        if self._data_folder is not None:
-            shutil.rmtree(self._data_folder, ignore_errors=True)
-
-    def _data_dir(self) -> Path:
-        """A folder holding only the lesson's data files (as links), for the engine to copy.
-
-        The engine copies everything in ``data_dir`` into the run folder; the lesson folder
-        itself would bring ``keras.py`` along, which then shadows the keras package."""
-        if self._data_folder is None:
-            self._data_folder = Path(tempfile.mkdtemp(prefix="fwlearn-data-"))
-            for item in Path(self.lesson.folder).iterdir():
-                if item.name.startswith((".", "_")) or item.suffix == ".py":
-                    continue
-                if item.name in ("lesson.md", "solution", "__pycache__"):
-                    continue
-                (self._data_folder / item.name).symlink_to(item.resolve())
-        return self._data_folder
 
     def on_resize(self) -> None:
         self.narrow = self.app.size.width < NARROW_BELOW
@@ -346,15 +325,15 @@ class LessonScreen(Screen[None]):
             self.notify(problem, title=f"{LABELS[side]} cannot run", severity="warning")
             return False
         spec = RunSpec(
-            path=snippet_path(self.lesson.files[side].path),
+            path=self.lesson.files[side].path,
             source=source,
             framework=framework,
             keras_backend=self.fwapp.keras_backend,
-            data_dir=self._data_dir(),
+            data_files=self.lesson.data_files,
             timeout=self.lesson.timeout,
         )
         try:
-            run = Run(spec, pool=self.fwapp.pool_for(framework))
+            run = Run(spec, pool=self.fwapp.pool)
         except UsageError as exc:
             log.push([f"✗ {exc}"])
             return False
@@ -625,15 +604,6 @@ def marker_line(text: str, title: str | None) -> int | None:
         if match and match.group(1) == title:
             return number
     return None
-
-
-def snippet_path(path: Path) -> Path:
-    """The name the engine gives the snippet in its run folder. A file called ``keras.py``
-    there shadows the keras package (the engine imports keras after putting the run folder on
-    ``sys.path``), so such names get a suffix; the learner still sees the lesson's file."""
-    if path.stem in SHADOWED:
-        return path.with_name(f"{path.stem}_lesson{path.suffix}")
-    return path
 
 
 def describe_device(device: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fwlearn.tui.runstate import SideRun
 from rich.table import Table
 from textual.widgets import Static
+
+from fwlearn.tui.runstate import SideRun
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
 
