@@ -12,6 +12,8 @@ from fwlearn.tui.store import Store
 def progress_main(args: argparse.Namespace) -> int:
     """Print the learner's progress, or reset it after asking (``--yes`` skips the question)."""
     store = Store.default()
+    if store.notice:
+        print(f"fwlearn: {store.notice}", file=sys.stderr)
     reset = getattr(args, "reset", None)
     if reset is not None:
         return _reset(

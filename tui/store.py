@@ -6,11 +6,22 @@ other's short transaction instead of failing; every change is one ``BEGIN IMMEDI
 so a read-modify-write (the lesson state) never interleaves with the other process. Each call
 opens its own short transaction and nothing is cached, so what one session saves the other sees.
 Stdlib only: the CLI's ``fwlearn progress`` uses it without importing textual.
+
+A ``kill -9`` at any moment loses nothing that was committed: WAL with ``synchronous = NORMAL``
+may lose the last transactions on a power cut, but a crashed process leaves them in the OS cache
+and the next open replays the WAL. A file that is not a usable progress database (damaged,
+truncated, not SQLite, someone else's tables, a newer fwlearn's schema) is never fatal: it is
+moved aside to ``<name>.corrupt-<timestamp>`` (with its ``-wal``/``-shm``), a fresh database is
+started, and ``Store.notice`` says so for the app to show and ``fwlearn progress`` to print.
+The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes version n to n+1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,41 +30,53 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
 DB_NAME = "progress.sqlite3"
 STATES = ("not started", "in progress", "done")
+CORRUPT_INFIX = ".corrupt-"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lessons (
-    lesson_id TEXT PRIMARY KEY,
-    started REAL NOT NULL,
-    updated REAL NOT NULL,
-    keras_ok INTEGER NOT NULL DEFAULT 0,
-    pytorch_ok INTEGER NOT NULL DEFAULT 0,
-    check_passed INTEGER NOT NULL DEFAULT 0,
-    done REAL,
-    section TEXT,
-    side TEXT
-);
-CREATE TABLE IF NOT EXISTS edits (
-    lesson_id TEXT NOT NULL,
-    side TEXT NOT NULL,
-    source TEXT NOT NULL,
-    updated REAL NOT NULL,
-    PRIMARY KEY (lesson_id, side)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    lesson_id TEXT NOT NULL,
-    side TEXT NOT NULL,
-    started REAL NOT NULL,
-    status TEXT NOT NULL,
-    duration REAL NOT NULL,
-    metrics TEXT NOT NULL DEFAULT '{}',
-    check_passed INTEGER
-);
-CREATE INDEX IF NOT EXISTS runs_by_lesson ON runs (lesson_id, started);
-"""
+log = logging.getLogger("fwlearn.store")
+log.addHandler(logging.NullHandler())  # callers show Store.notice; no stray stderr in the TUI
+
+# MIGRATIONS[n] takes a database from user_version n to n + 1, in one transaction; append a
+# step for every schema change and never edit a released one. Version 0 is an empty file.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS lessons (
+            lesson_id TEXT PRIMARY KEY,
+            started REAL NOT NULL,
+            updated REAL NOT NULL,
+            keras_ok INTEGER NOT NULL DEFAULT 0,
+            pytorch_ok INTEGER NOT NULL DEFAULT 0,
+            check_passed INTEGER NOT NULL DEFAULT 0,
+            done REAL,
+            section TEXT,
+            side TEXT
+        )""",
+        """CREATE TABLE IF NOT EXISTS edits (
+            lesson_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            source TEXT NOT NULL,
+            updated REAL NOT NULL,
+            PRIMARY KEY (lesson_id, side)
+        )""",
+        """CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            lesson_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            started REAL NOT NULL,
+            status TEXT NOT NULL,
+            duration REAL NOT NULL,
+            metrics TEXT NOT NULL DEFAULT '{}',
+            check_passed INTEGER
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_by_lesson ON runs (lesson_id, started)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(RuntimeError):
+    """The progress database can be neither used nor moved aside (e.g. a read-only folder)."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +119,16 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.notice: str | None = None  # set when a bad database had to be moved aside
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = self._connect()
-        try:  # executescript commits on its own; every statement is idempotent
-            db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
-        finally:
-            db.close()
+        # Two sessions opening a damaged file at once must not both move files aside (the
+        # slower one would move the other's fresh database): checking is done under a lock.
+        with _file_lock(self.path.with_name(self.path.name + ".lock")):
+            problem = self._problem()
+            if problem is not None:
+                self.notice = self._move_aside(problem)
+                log.warning("%s", self.notice)
+            self._migrate()
 
     @classmethod
     def default(cls) -> Store:
@@ -117,6 +144,73 @@ class Store:
         db.execute("PRAGMA synchronous = NORMAL")
         db.row_factory = sqlite3.Row
         return db
+
+    def _problem(self) -> str | None:
+        """Why the file at ``path`` cannot be used as it is, or None (also for no file yet)."""
+        if not self.path.exists():
+            return None
+        try:
+            db = self._connect()
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                check = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+                if check != ["ok"]:
+                    return f"it is damaged ({check[0].splitlines()[-1]})"
+                if version > SCHEMA_VERSION:
+                    return (
+                        f"it was written by a newer fwlearn (schema {version}; "
+                        f"this one knows up to {SCHEMA_VERSION})"
+                    )
+                return _schema_problem(db, version)
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise  # locked, busy, no permission: the file may be fine, never move it
+            return f"it is not a readable SQLite database ({exc})"
+
+    def _move_aside(self, reason: str) -> str:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}{CORRUPT_INFIX}{stamp}")
+        counter = 1
+        while target.exists():
+            counter += 1
+            target = self.path.with_name(f"{self.path.name}{CORRUPT_INFIX}{stamp}-{counter}")
+        try:
+            os.replace(self.path, target)
+            # The WAL belongs to the old file: replayed onto a fresh one it would corrupt it.
+            for suffix in ("-wal", "-shm"):
+                sidecar = self.path.with_name(self.path.name + suffix)
+                if sidecar.exists():
+                    os.replace(sidecar, target.with_name(target.name + suffix))
+        except OSError as exc:
+            raise StoreError(
+                f"the progress database {self.path} cannot be used ({reason}) and could not be "
+                f"moved aside: {exc.strerror}. Move or delete it, then start fwlearn again."
+            ) from exc
+        return (
+            f"Your progress database could not be used: {reason}. It was moved to {target} "
+            "and a fresh one was started, so progress and saved edits start over."
+        )
+
+    def _migrate(self) -> None:
+        """Bring the database to ``SCHEMA_VERSION`` in one transaction (a no-op when it is)."""
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                for step in MIGRATIONS[version:]:
+                    for statement in step:
+                        db.execute(statement)
+                if version < SCHEMA_VERSION:
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -277,3 +371,77 @@ def _progress(row: sqlite3.Row) -> LessonProgress:
         section=row["section"],
         side=row["side"],
     )
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT / SQLITE_NOTADB, not a lock, a full disk or a permission problem."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return type(exc) is sqlite3.DatabaseError  # Python 3.10: no error codes
+
+
+def _columns_by_version(version: int) -> dict[str, set[str]]:
+    """Every table and its columns at schema ``version``, built in memory from MIGRATIONS."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for step in MIGRATIONS[:version]:
+            for statement in step:
+                db.execute(statement)
+        return _columns(db)
+    finally:
+        db.close()
+
+
+def _columns(db: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        table: {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')} for table in tables
+    }
+
+
+def _schema_problem(db: sqlite3.Connection, version: int) -> str | None:
+    """Tables that do not belong to schema ``version`` (another program's file, a hand edit).
+
+    Version 0 may hold some of version 1's tables (an old fwlearn stopped while creating them):
+    those are fine, the first migration is idempotent.
+    """
+    expected = _columns_by_version(max(version, 1))
+    found = _columns(db)
+    unknown = sorted(set(found) - set(expected))
+    if unknown:
+        return f"it has tables fwlearn does not know ({', '.join(unknown)})"
+    for table, columns in found.items():
+        missing = sorted(expected[table] - columns)
+        if missing:
+            return f"its {table} table lacks columns ({', '.join(missing)})"
+    absent = sorted(set(expected) - set(found))
+    if version >= 1 and absent:
+        return f"it lacks tables ({', '.join(absent)})"
+    return None
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (POSIX); elsewhere, or if locking fails, none."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - held for the block, closed below
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # closing releases the lock
