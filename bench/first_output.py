@@ -23,7 +23,11 @@ from fwlearn.engine import Output, Run, RunSpec, SpareKey, WarmPool
 
 CASES = {
     "torch": ("pytorch", "tensorflow", "import torch\nprint('ready', torch.__version__)\n"),
-    "keras/tensorflow": ("keras", "tensorflow", "import keras\nprint('ready', keras.__version__)\n"),
+    "keras/tensorflow": (
+        "keras",
+        "tensorflow",
+        "import keras\nprint('ready', keras.__version__)\n",
+    ),
     "keras/torch": ("keras", "torch", "import keras\nprint('ready', keras.__version__)\n"),
 }
 
