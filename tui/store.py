@@ -150,8 +150,10 @@ class Store:
         if not self.path.exists():
             return None
         try:
-            db = self._connect()
+            # A plain connection: switching to WAL here would write to a file about to be kept.
+            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
             try:
+                db.execute("PRAGMA busy_timeout = 10000")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 check = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
                 if check != ["ok"]:
@@ -167,7 +169,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise  # locked, busy, no permission: the file may be fine, never move it
-            return f"it is not a readable SQLite database ({exc})"
+            if "not a database" in str(exc):
+                return "it is not an SQLite database"
+            return f"it is damaged ({exc})"
 
     def _move_aside(self, reason: str) -> str:
         stamp = time.strftime("%Y%m%d-%H%M%S")
