@@ -32,6 +32,7 @@ HELP = """\
 | Ctrl+↓ / F3, Ctrl+↑ / F2 | next / previous step: both editors jump to it |
 | Tab | move between the editors and panels |
 | Ctrl+T | narrow terminals: next tab (Keras, PyTorch, Results) |
+| F8 | results: Chart, Compare, Predictions, Exercise |
 | h | show the exercise hint |
 | s | show the solution (asks first) |
 | r | reset the focused side to the original code |

@@ -78,6 +78,7 @@ class LessonScreen(Screen[None]):
         Binding("b", "switch_backend", "Backend"),
         Binding("ctrl+o", "open_in_editor", "$EDITOR", priority=True),
         Binding("ctrl+t", "next_tab", "Next tab", priority=True),
+        Binding("f8", "next_insight", "Chart/Compare/…", priority=True),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "back", "Lessons"),
     ]
@@ -189,6 +190,16 @@ class LessonScreen(Screen[None]):
     def action_next_tab(self) -> None:
         order = [*SIDES, "results"]
         self.show_tab(order[(order.index(self.tab) + 1) % len(order)])
+
+    def action_next_insight(self) -> None:
+        """Cycle Chart → Compare → Predictions → Exercise without a mouse (in the narrow
+        layout this also brings the Results tab to the front)."""
+        insights = self.query_one("#insights", TabbedContent)
+        panes = [pane.id for pane in insights.query(TabPane) if pane.id]
+        current = panes.index(insights.active) if insights.active in panes else -1
+        insights.active = panes[(current + 1) % len(panes)]
+        if self.narrow and self.tab != "results":
+            self.show_tab("results")
 
     def show_tab(self, tab: str) -> None:
         """Switch the narrow layout's tab (Keras | PyTorch | Results)."""
