@@ -62,7 +62,9 @@ class FwlearnApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(BrowserScreen())
         if self.store.notice:  # a damaged progress database was moved aside
-            self.notify(self.store.notice, title="Progress", severity="warning", timeout=30)
+            self.notify(
+                self.store.notice, title="Progress", severity="warning", timeout=30, markup=False
+            )
 
     async def on_unmount(self) -> None:
         await self.pool.close()
