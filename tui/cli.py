@@ -18,7 +18,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from fwlearn.engine.events import End, Error, Event, Output, Warning
+from fwlearn.engine.events import End, Event, Output, Warning
 from fwlearn.engine.runner import (
     DEVICES,
     FRAMEWORKS,
@@ -252,25 +252,40 @@ def doctor() -> int:
         print(f"{package:<16}{have or 'not installed':<20}{want:<14}{mark}")
     print()
     print("devices (each framework asked in its own child process):")
-    for label, device in asyncio.run(_probe_devices()):
+    devices, limits = asyncio.run(_probe())
+    for label, device in devices:
         print(f"  {label:<22}{device}")
     print()
     linux = sys.platform.startswith("linux")
+    defaults = RunSpec()
+    rows = [
+        ("fresh process per run", "yes (own session; the whole process tree is killed at the end)"),
+        ("wall-clock timeout", f"yes (default {defaults.timeout:g} s)"),
+        (
+            "memory cap (resident)",
+            f"yes (default {defaults.memory_mb} MB)" if linux else "no (needs /proc)",
+        ),
+        (
+            "process / thread cap",
+            f"yes ({defaults.max_processes} / {defaults.max_threads})"
+            if linux
+            else "no (needs /proc)",
+        ),
+        ("network for snippets", str(limits.get("network", "unknown"))),
+        ("secrets removed from env", "yes (TOKEN, SECRET, KEY, PASSWORD, AWS_*, ...)"),
+        ("killed if fwlearn dies", "yes" if linux else "no"),
+    ]
     print("limits and isolation:")
-    print("  fresh process per run        yes (own session; the whole group is killed at the end)")
-    print(f"  wall-clock timeout           yes (default {RunSpec().timeout:g} s)")
-    print(
-        f"  memory cap (resident)        {'yes' if linux else 'no (needs /proc)'} (default {RunSpec().memory_mb} MB)"
-    )
-    print("  secrets removed from env     yes (TOKEN, SECRET, KEY, PASSWORD, AWS_*, ...)")
-    print(f"  killed if fwlearn dies       {'yes' if linux else 'no'}")
+    for label, value in rows:
+        print(f"  {label:<29}{value}")
     print()
     print(f"progress is stored in {data_home()}")
     return EXIT_OK
 
 
-async def _probe_devices() -> list[tuple[str, str]]:
-    probes: list[tuple[str, RunSpec]] = []
+async def _probe() -> tuple[list[tuple[str, str]], dict[str, Any]]:
+    """Ask each installed framework for its device, and a plain run for the limits in force."""
+    probes: list[tuple[str, RunSpec]] = [("python", RunSpec(source="pass\n", framework="python"))]
     if installed_version("torch"):
         probes.append(("pytorch", RunSpec(source="pass\n", framework="pytorch", timeout=60)))
     if installed_version("keras"):
@@ -281,21 +296,18 @@ async def _probe_devices() -> list[tuple[str, str]]:
                     source="pass\n", framework="keras", keras_backend=backend, timeout=60
                 )
                 probes.append((f"keras ({backend})", spec))
-    if not probes:
-        return [("-", "no framework installed: pip install 'fwlearn[all]'")]
     results = await asyncio.gather(*(run_async(spec) for _, spec in probes))
+    limits = dict(results[0].start.limits)
     lines = []
-    for (label, _), result in zip(probes, results, strict=True):
-        error = next((e for e in result.events if isinstance(e, Error)), None)
-        lines.append(
-            (
-                label,
-                result.start.device
-                if result.ok
-                else f"unavailable: {error.message if error else result.end.status}",
-            )
-        )
-    return lines
+    for (label, _), result in zip(probes[1:], results[1:], strict=True):
+        if result.ok:
+            lines.append((label, result.start.device))
+        else:
+            error = result.error
+            lines.append((label, f"unavailable: {error.message if error else result.end.status}"))
+    if not lines:
+        lines = [("-", "no framework installed: pip install 'fwlearn[all]'")]
+    return lines, limits
 
 
 def _version() -> str:

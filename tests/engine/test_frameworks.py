@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,17 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_doctor_shows_versions_devices_limits_and_storage(tmp_path: Path) -> None:
+    done = _cli("doctor", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    torch_row = next(line for line in out.splitlines() if line.startswith("torch "))
+    assert torch_row.split()[1].startswith("2.13.0") and torch_row.split()[2] == "2.13.0"
+    assert "(differs)" not in torch_row
+    assert any(line.split() == ["pytorch", "cpu"] for line in out.splitlines())
+    assert any(line.split()[:3] == ["keras", "(tensorflow)", "cpu"] for line in out.splitlines())
+    assert "network for snippets         off" in out
+    assert "memory cap (resident)        yes" in out
+    assert f"progress is stored in {os.environ['FWLEARN_HOME']}" in out
