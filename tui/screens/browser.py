@@ -1,9 +1,14 @@
-"""BrowserScreen: the home screen, every lesson with its state and a way back to where you were."""
+"""BrowserScreen: the home screen, every lesson with its state and a way back to where you were.
+
+Lessons that failed to load are listed too, after the others, as broken with the reason: a
+learner who dropped a lesson folder in should see why it is not there, not wonder.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +19,7 @@ if TYPE_CHECKING:
     from fwlearn.tui.app import FwlearnApp
 
 STATE_MARK = {"not started": "·", "in progress": "◐", "done": "✓"}
+BROKEN_KEY = "broken:"  # row key prefix; lesson ids never contain a colon
 
 
 class BrowserScreen(Screen[None]):
@@ -71,15 +77,32 @@ class BrowserScreen(Screen[None]):
                 lesson.summary,
                 key=lesson.id,
             )
+        for folder, problems in self._broken().items():
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            table.add_row(
+                "!",
+                Text(folder),  # Text, not str: a message like "missing [exercise]" is no markup
+                Text("✗ broken", style="bold red"),
+                Text(problems[0].message + more),
+                key=BROKEN_KEY + folder,
+            )
         if table.row_count:
             table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
         self._show_detail()
 
-    def _lesson_at_cursor(self) -> Any | None:
+    def _broken(self) -> dict[str, list[Any]]:
+        """Lesson folders that did not load, by folder name, with their problems."""
+        broken = getattr(self.fwapp.pack, "broken", None)
+        return {folder.name: problems for folder, problems in (broken() if broken else {}).items()}
+
+    def _key_at_cursor(self) -> str | None:
         table = self.query_one("#lessons", DataTable)
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def _lesson_at_cursor(self) -> Any | None:
+        key = self._key_at_cursor()
         return self.fwapp.pack.get(key) if key else None
 
     @on(DataTable.RowHighlighted)
@@ -87,8 +110,16 @@ class BrowserScreen(Screen[None]):
         self._show_detail()
 
     def _show_detail(self) -> None:
-        lesson = self._lesson_at_cursor()
+        key = self._key_at_cursor()
         detail = self.query_one("#lesson-detail", Static)
+        if key and key.startswith(BROKEN_KEY):
+            folder = key.removeprefix(BROKEN_KEY)
+            problems = self._broken().get(folder, [])
+            lines = [f"{folder} is broken and cannot open:"]
+            lines += [f"  {problem}" for problem in problems]
+            detail.update(Text("\n".join(lines)))
+            return
+        lesson = self.fwapp.pack.get(key) if key else None
         if lesson is None:
             detail.update("No lessons found.")
             return
@@ -105,12 +136,21 @@ class BrowserScreen(Screen[None]):
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.fwapp.open_lesson(event.row_key.value)
+            self._open(event.row_key.value)
 
     def action_open(self) -> None:
-        lesson = self._lesson_at_cursor()
-        if lesson is not None:
-            self.fwapp.open_lesson(lesson.id)
+        key = self._key_at_cursor()
+        if key:
+            self._open(key)
+
+    def _open(self, key: str) -> None:
+        if key.startswith(BROKEN_KEY):
+            folder = key.removeprefix(BROKEN_KEY)
+            problems = self._broken().get(folder, [])
+            reason = problems[0].message if problems else "it did not load"
+            self.notify(f"{folder} cannot open: {reason}", severity="error", markup=False)
+            return
+        self.fwapp.open_lesson(key)
 
     def action_continue(self) -> None:
         last = self.fwapp.store.last_lesson()
