@@ -6,8 +6,12 @@ snippets may print invalid UTF-8 or escape sequences that would steer the learne
 escape sequences and other control characters, decodes with replacement characters, and caps
 line length and total volume so a flood cannot exhaust memory.
 
-This is the per-line hot path, so plain chunks (no ``\\r``/``\\b``/ESC) take a fast route
-through ``bytes.split``.
+This is the per-line hot path of a flooding snippet, so plain chunks (no ``\\r``/``\\b``/ESC)
+take a fast route: one decode, one control-character pass and one ``split`` per chunk, with no
+Python work per line beyond the length cap. A chunk almost never ends on a newline, so the line
+it leaves unfinished is completed by the *next* chunk's first line through the slow
+(cell-by-cell) route, and the rest of that chunk still goes the fast way. Measured: 300k lines
+at 100k lines/s cost ~1.7 s of UI CPU when every chunk after the first took the slow route.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ _UNSAFE = re.compile(
     r"|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]"
 )
 _SPECIAL = re.compile(rb"[\r\x08\x1b]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # anything _UNSAFE could remove
 
 MAX_LINE = 2000
 TRUNCATED_LINE = " … [line cut at 2000 characters]"
@@ -59,9 +64,17 @@ class LineAssembler:
             return []
         if self._line_cut and b"\n" not in data:
             return []  # still inside a line already cut at MAX_LINE: nothing to keep
-        if not self._line and not _SPECIAL.search(data):
-            return self._count(self._feed_plain(data))
-        return self._count(self._feed_text(self._decoder.decode(data)))
+        if _SPECIAL.search(data):
+            return self._count(self._feed_text(self._decoder.decode(data)))
+        lines: list[str] = []
+        if self._line or self._line_cut:
+            # Finish the unfinished line cell by cell (its cursor may sit mid-line after a
+            # \r), then take the rest of the chunk the fast way.
+            head, newline, data = data.partition(b"\n")
+            lines = self._feed_text(self._decoder.decode(head + newline))
+        if data:
+            lines += self._feed_plain(data)
+        return self._count(lines)
 
     def flush(self) -> list[str]:
         """End of stream: the unfinished line, if any, becomes a finished one."""
@@ -75,6 +88,10 @@ class LineAssembler:
         endless line that is cut to MAX_LINE anyway)."""
         if self._max_chars is None or not lines:
             return lines
+        total = sum(map(len, lines)) + len(lines)
+        if self.chars_out + total <= self._max_chars:
+            self.chars_out += total
+            return lines
         for index, line in enumerate(lines):
             self.chars_out += len(line) + 1
             if self.chars_out > self._max_chars:
@@ -83,11 +100,19 @@ class LineAssembler:
         return lines
 
     def _feed_plain(self, data: bytes) -> list[str]:
-        parts = data.split(b"\n")
-        tail = parts.pop()
-        text = self._decoder.decode(b"\n".join(parts) + b"\n") if parts else ""
-        lines = text.split("\n")[:-1] if parts else []
-        lines = [_cap(clean(line)) for line in lines]
+        """No \\r, \\b or ESC in ``data`` and no unfinished line before it."""
+        body, newline, tail = data.rpartition(b"\n")
+        lines: list[str] = []
+        if newline:
+            text = self._decoder.decode(body + newline)
+            if "\t" in text:
+                text = text.replace("\t", "    ")
+            if _CONTROL.search(text):
+                text = _UNSAFE.sub("", text)
+            lines = text.split("\n")
+            lines.pop()  # the empty string after the last newline
+            if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
+                lines = [_cap(line) for line in lines]
         if tail:
             self._feed_text(self._decoder.decode(tail))
         return lines

@@ -95,8 +95,8 @@ class RunSpec:
     max_processes: int = DEFAULT_MAX_PROCESSES  # the snippet and everything it starts
     max_threads: int = DEFAULT_MAX_THREADS  # counted over all those processes
     network: bool = False  # True: the snippet may reach the network
-    data_dir: Path | str | None = None  # everything in it is copied into the working directory
-    data_files: tuple[Path | str, ...] = ()  # or exactly these files/folders
+    data_files: tuple[Path | str, ...] = ()  # copied into the working directory
+    data_dir: Path | str | None = None  # its entries are linked into the working directory
     env: dict[str, str] = field(default_factory=dict)  # extra variables, secrets allowed
     run_id: str | None = None
 
@@ -301,26 +301,35 @@ class Run:
         return name if name.endswith(".py") else name + ".py"
 
     def _make_workdir(self) -> Path:
-        """A fresh directory holding copies of the data (links past MAX_DATA_COPY bytes), so a
-        snippet can neither see another run's files nor change the lesson's originals."""
+        """A fresh directory for the run.
+
+        ``data_files`` (a lesson's data) are copied, so a snippet cannot change the lesson's
+        originals (links past MAX_DATA_COPY bytes). The entries of ``data_dir`` (the folder of
+        a file given to ``fwlearn run``) are linked, not copied: that folder can be anything,
+        a home directory included, and the run should see it as ``python file.py`` there would.
+        """
         workdir = Path(tempfile.mkdtemp(prefix="fwlearn-run-"))
-        items = [Path(p) for p in self.spec.data_files]
+        budget = MAX_DATA_COPY
+        for item in map(Path, self.spec.data_files):
+            target = workdir / item.name
+            with contextlib.suppress(OSError, shutil.Error):
+                size = _size_up_to(item, budget + 1)
+                if size > budget:
+                    target.symlink_to(item.resolve())
+                elif item.is_dir():
+                    shutil.copytree(item, target, symlinks=True)
+                elif item.is_file():
+                    shutil.copy2(item, target)
+                budget -= min(size, budget)
         data_dir = Path(self.spec.data_dir) if self.spec.data_dir else None
         if data_dir is not None and data_dir.is_dir():
-            items += sorted(data_dir.iterdir())
-        budget = MAX_DATA_COPY
-        for item in items:
-            if item.name.startswith(".") or item.name == "__pycache__" or not item.exists():
-                continue
-            target = workdir / item.name
-            size = _size_up_to(item, budget + 1)
-            if size > budget:
-                target.symlink_to(item.resolve())
-            elif item.is_dir():
-                shutil.copytree(item, target, symlinks=True)
-            else:
-                shutil.copy2(item, target)
-            budget -= min(size, budget)
+            for item in sorted(data_dir.iterdir()):
+                target = workdir / item.name
+                if item.name.startswith(".") or target.exists() or target.is_symlink():
+                    continue
+                if item.is_file() or item.is_dir():  # no sockets, fifos or devices
+                    with contextlib.suppress(OSError):
+                        target.symlink_to(item.resolve())
         return workdir
 
     def _job(self, snippet: Path, threads: int) -> bytes:

@@ -218,6 +218,26 @@ def test_fresh_working_directory_with_the_lessons_data(run, tmp_path: Path) -> N
     assert not (data / "scratch.txt").exists()
 
 
+def test_a_data_dir_with_sockets_and_folders_is_linked_not_copied(run, tmp_path: Path) -> None:
+    """`fwlearn run FILE` links the file's folder (it may be /tmp or a home directory)."""
+    import socket
+
+    folder = tmp_path / "anything"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "data.txt").write_text("live")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(folder / "app.sock"))
+    try:
+        result = run(
+            "import os\nprint(sorted(os.listdir('.')), os.path.islink('sub'), open('data.txt').read())\n",
+            data_dir=folder,
+        )
+    finally:
+        listener.close()
+    assert result.ok, result.stderr
+    assert result.stdout == "['data.txt', 'snippet.py', 'sub'] True live"
+
+
 def test_secrets_are_not_inherited(run, monkeypatch) -> None:
     monkeypatch.setenv("MY_API_TOKEN", "s3cret")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret")
