@@ -72,3 +72,26 @@ def test_endless_line_is_cheap_and_later_lines_still_arrive() -> None:
     lines += assembler.feed(b"\nafter\n")
     assert len(lines) == 2 and lines[1] == "after" and not assembler.truncated
     assert len(lines[0]) < MAX_LINE + 50
+
+
+def test_chunk_boundaries_never_change_the_lines() -> None:
+    """The fast path (whole chunks) and the cell-by-cell path agree wherever a read splits."""
+    data = (
+        b"plain line\n\ttabbed \xc3\xa9 \x00nul\n"
+        + b"x" * (MAX_LINE + 10)
+        + b"\nprogress 1\rprogress 2\n\xc2\x85c1 gone\nlast"
+    )
+    whole, _ = feed_all(data)
+    assert whole[:2] == ["plain line", "    tabbed é nul"]
+    assert whole[3:] == ["progress 2", "c1 gone", "last"]
+    for size in (1, 2, 3, 7, 64, 1000):
+        chunks = [data[i : i + size] for i in range(0, len(data), size)]
+        assert feed_all(*chunks)[0] == whole, size
+
+
+def test_a_flood_split_mid_line_keeps_every_line() -> None:
+    data = b"".join(b"line %d of the flood\n" % i for i in range(20_000))
+    chunks = [data[i : i + 65536] for i in range(0, len(data), 65536)]
+    lines, assembler = feed_all(*chunks, max_chars=10**9)
+    assert lines == [f"line {i} of the flood" for i in range(20_000)]
+    assert assembler.chars_out == len(data)
