@@ -18,6 +18,8 @@ WORKER_ARGV = (
     "import sys; sys.path.pop(0); from fwlearn.engine.worker import main; main()",
 )
 
+# Names the learner lets through anyway, e.g. FWLEARN_PASS_ENV=HF_TOKEN,WANDB_API_KEY.
+PASS_ENV = "FWLEARN_PASS_ENV"
 # Variables a snippet should not inherit: it is code the learner did not necessarily write.
 SECRET_ENV = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|(^|_)API_?KEY|(^|_)KEY($|_)"
@@ -57,10 +59,11 @@ def child_env(
 
     The child runs ``sys.executable``, so it imports this same fwlearn installation.
     """
+    allowed = {name.strip() for name in os.environ.get(PASS_ENV, "").split(",") if name.strip()}
     env = {
         key: value
         for key, value in os.environ.items()
-        if not SECRET_ENV.search(key) and not key.startswith("FWLEARN_")
+        if key in allowed or (not SECRET_ENV.search(key) and not key.startswith("FWLEARN_"))
     }
     for key in THREAD_ENV:
         env[key] = str(threads)
@@ -69,6 +72,7 @@ def child_env(
             "FWLEARN_FRAMEWORK": framework,
             "FWLEARN_THREADS": str(threads),
             "FWLEARN_NETWORK": "on" if network else "off",
+            "FWLEARN_DEVICE": device,
             "KERAS_BACKEND": keras_backend,
             "PYTHONUNBUFFERED": "1",  # prints show up as they happen, not at exit
             "PYTHONIOENCODING": "utf-8",

@@ -25,6 +25,7 @@ ErrorKind = Literal[
     "cancelled",
     "crashed",
     "import",
+    "device",
     "internal",
 ]
 

@@ -65,6 +65,17 @@ def main() -> None:
         with _quiet_import():
             info = prepare(framework, threads, warm=os.environ.get("FWLEARN_WARM") == "1")
         info["network"] = network
+        wants_cuda = os.environ.get("FWLEARN_DEVICE") == "cuda" and framework != "python"
+        if wants_cuda and not info["device"].startswith("cuda"):
+            runtime.send(
+                {
+                    "type": "error",
+                    "kind": "device",
+                    "message": f"--device cuda: {framework} sees no CUDA device here "
+                    "(use --device auto to fall back to the CPU)",
+                }
+            )
+            _finish(1)
     except ImportError as exc:
         name = (getattr(exc, "name", None) or str(exc)).split(".")[0]
         runtime.send(_import_error(name, exc))

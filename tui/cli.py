@@ -115,7 +115,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "list":
         from fwlearn.tui.lessoncmds import list_main
 
-        return list_main(args)
+        return list_main(args, progress=_stored_progress())
     if args.command == "progress":
         from fwlearn.tui.progresscmd import progress_main
 
@@ -308,6 +308,16 @@ async def _probe() -> tuple[list[tuple[str, str]], dict[str, Any]]:
     if not lines:
         lines = [("-", "no framework installed: pip install 'fwlearn[all]'")]
     return lines, limits
+
+
+def _stored_progress() -> dict[str, str] | None:
+    """Lesson id -> state from the app's store; None (no column) when nothing is stored yet."""
+    from fwlearn.tui.paths import data_home
+    from fwlearn.tui.store import DB_NAME, Store
+
+    if not (data_home() / DB_NAME).exists():
+        return None
+    return {lesson_id: p.state for lesson_id, p in Store.default().all_lessons().items()}
 
 
 def _version() -> str:

@@ -148,7 +148,7 @@ def list_main(args: argparse.Namespace, progress: Mapping[str, str] | None = Non
         return EXIT_OK
     id_width = min(18, max((len(lesson.id) for lesson in pack.lessons), default=2))
     title_width = min(24, max((len(lesson.title) for lesson in pack.lessons), default=5))
-    progress_width = 10 if progress is not None else 0
+    progress_width = 13 if progress is not None else 0
     head = f"{'#':>3}  {'id':<{id_width}}  {'title':<{title_width}}  "
     if progress is not None:
         head += f"{'progress':<{progress_width}}"
@@ -159,7 +159,7 @@ def list_main(args: argparse.Namespace, progress: Mapping[str, str] | None = Non
             f"{clip(lesson.title, title_width):<{title_width}}  "
         )
         if progress is not None:
-            line += f"{clip(progress.get(lesson.id, ''), progress_width - 1):<{progress_width}}"
+            line += f"{clip(progress.get(lesson.id, 'not started'), progress_width - 1):<{progress_width}}"
         print(line + clip(lesson.summary, width - len(line)))
     other = [p for p in pack.problems if p.folder is None or p.folder not in broken]
     if broken:
@@ -188,7 +188,7 @@ def _lesson_json(lesson: Lesson, progress: Mapping[str, str] | None) -> dict[str
         "exercise_sides": list(lesson.exercise.sides),
     }
     if progress is not None:
-        data["progress"] = progress.get(lesson.id)
+        data["progress"] = progress.get(lesson.id, "not started")
     return data
 
 

@@ -244,3 +244,14 @@ def test_doctor_shows_versions_devices_limits_and_storage(tmp_path: Path) -> Non
     assert "network for snippets         off" in out
     assert "memory cap (resident)        yes" in out
     assert f"progress is stored in {os.environ['FWLEARN_HOME']}" in out
+
+
+def test_device_cuda_without_a_gpu_says_so(run) -> None:
+    result = run("import torch\nprint(torch.cuda.is_available())\n", device="cuda")
+    if result.ok:  # a GPU box: the run is on CUDA
+        assert result.start.device.startswith("cuda")
+    else:
+        assert result.error is not None and result.error.kind == "device"
+        assert "no CUDA device" in result.error.message
+    cpu = run("import torch\nprint(torch.cuda.is_available())\n", device="cpu")
+    assert cpu.ok and cpu.stdout == "False" and cpu.start.device == "cpu"

@@ -354,3 +354,11 @@ def test_data_files_are_copies_and_big_ones_links(run, tmp_path: Path, monkeypat
         "False True inner",
     ]
     assert small.read_text() == "a,b\n"  # the original is untouched
+
+
+def test_learner_can_let_named_secrets_through(run, monkeypatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "wanted")
+    monkeypatch.setenv("OTHER_TOKEN", "unwanted")
+    monkeypatch.setenv("FWLEARN_PASS_ENV", "HF_TOKEN, NOT_SET")
+    result = run("import os\nprint(os.environ.get('HF_TOKEN'), os.environ.get('OTHER_TOKEN'))\n")
+    assert result.stdout == "wanted None"
