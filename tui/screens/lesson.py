@@ -418,15 +418,15 @@ class LessonScreen(Screen[None]):
             status.device = f"device: {describe_device(event.device)}"
             if event.keras_backend:
                 status.backend = event.keras_backend
+            log.push([describe_limits(event.limits)])
         elif isinstance(event, Prediction):
             self.query_one(PredictionsTable).show(side, list(event.rows))
         elif isinstance(event, Warning):
             log.push([f"! {event.message}"])
         elif isinstance(event, Error):
+            # The traceback itself is already in the log: the snippet printed it to stderr.
             where = f" (line {event.line})" if event.line else ""
-            lines = [f"✗ {event.kind}{where}: {event.message}"]
-            lines += event.traceback.rstrip().splitlines() if event.traceback else []
-            log.push(lines)
+            log.push([f"✗ {event.kind}{where}: {event.message}"])
             if event.line:
                 self.query_one(f"#code-{side}", CodePane).mark_line(event.line)
         elif isinstance(event, End):
@@ -615,6 +615,20 @@ def marker_line(text: str, title: str | None) -> int | None:
         if match and match.group(1) == title:
             return number
     return None
+
+
+def describe_limits(limits: dict[str, Any]) -> str:
+    """One log line with the limits this run is under, so a stopped run is no surprise."""
+    parts = []
+    if limits.get("timeout_s"):
+        parts.append(f"{limits['timeout_s']:g} s")
+    if limits.get("memory_mb"):
+        parts.append(f"{limits['memory_mb']} MB")
+    if limits.get("max_processes"):
+        parts.append(f"{limits['max_processes']} processes")
+    network = str(limits.get("network") or "unknown")
+    parts.append(f"network {network}")
+    return "  limits: " + " · ".join(parts)
 
 
 def describe_device(device: str) -> str:
