@@ -3,26 +3,38 @@
 Start-up stays fast because this process never imports torch, tensorflow or keras (runs happen
 in child processes; a test checks ``sys.modules``): whether a framework is installed is asked of
 ``importlib.util.find_spec`` and versions of ``importlib.metadata``, neither of which imports it.
+
+The first frame is the home screen, so only what it needs is imported before it: the lesson and
+help screens (tree-sitter, plotext, markdown, the engine's runner) are imported in a thread once
+the first frame is painted, ready by the time a learner picks a lesson (measured: importing them
+up front cost ~0.2 s of a 0.6-0.8 s start). The warm pool is created when a lesson first asks for
+spares, and spares start only after the screen that wants them has painted: a spare importing a
+framework competes with the UI for the 2 cores.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import time
 from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from fwlearn.engine.pool import SpareKey, WarmPool, pool_enabled_by_env
 from fwlearn.tui.screens.browser import BrowserScreen
-from fwlearn.tui.screens.help import HelpScreen
-from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.store import Store
+
+if TYPE_CHECKING:
+    from fwlearn.engine.pool import SpareKey, WarmPool
+
+# Imported after the first frame (see the module docstring).
+DEFERRED_MODULES = ("fwlearn.tui.screens.lesson", "fwlearn.tui.screens.help")
 
 KERAS_BACKENDS = ("tensorflow", "torch")
 INSTALL = {
@@ -53,7 +65,10 @@ class FwlearnApp(App[None]):
         self.pack = pack
         self.store = store
         # Warm spares (pre-imported frameworks) cut a run's start from seconds to milliseconds.
-        self.pool = WarmPool(enabled=warm and pool_enabled_by_env())
+        self._warm = warm
+        self._pool: WarmPool | None = None
+        self._wanted_spares: list[SpareKey] = []
+        self.first_frame_at: float | None = None  # perf_counter() once the first frame is out
         self.installed = set(installed) if installed is not None else installed_frameworks()
         self.keras_backend = next(
             (b for b in KERAS_BACKENDS if b in self.installed), KERAS_BACKENDS[0]
@@ -66,16 +81,46 @@ class FwlearnApp(App[None]):
                 self.store.notice, title="Progress", severity="warning", timeout=30, markup=False
             )
 
+    def on_ready(self) -> None:
+        """The first frame has been painted: now import what the other screens need."""
+        self.first_frame_at = time.perf_counter()
+        self.run_worker(_import_deferred, name="import-screens", thread=True, exit_on_error=False)
+
     async def on_unmount(self) -> None:
-        await self.pool.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+    @property
+    def pool(self) -> WarmPool:
+        """The warm pool, created on first use (a lesson asking for spares, or a run)."""
+        if self._pool is None:
+            from fwlearn.engine.pool import WarmPool, pool_enabled_by_env
+
+            self._pool = WarmPool(enabled=self._warm and pool_enabled_by_env())
+        return self._pool
 
     def want_spares(self, frameworks: Iterable[str]) -> None:
-        """Keep warm spares for these frameworks (the open lesson's), none for the rest."""
+        """Keep warm spares for these frameworks (the open lesson's), none for the rest.
+
+        New spares start after the next refresh, so the screen asking (a lesson being opened)
+        paints before a spare starts importing a framework next to it; dropping spares is
+        immediate (the app may be closing)."""
+        from fwlearn.engine.pool import SpareKey
+
         keys = []
         for framework in frameworks:
             if framework in ("keras", "pytorch") and self.framework_problem(framework) is None:
                 keys.append(SpareKey.for_spec(framework, self.keras_backend, "auto"))
-        self.pool.want(keys)
+        self._wanted_spares = keys
+        if keys:
+            self.call_after_refresh(self._apply_wanted_spares)
+        else:
+            self._apply_wanted_spares()
+
+    def _apply_wanted_spares(self) -> None:
+        """Apply the latest wish (an older deferred one may arrive after a newer one)."""
+        if self._pool is not None or self._wanted_spares:
+            self.pool.want(self._wanted_spares)
 
     # -- navigation -----------------------------------------------------------------------------
 
@@ -84,12 +129,18 @@ class FwlearnApp(App[None]):
         if lesson is None:
             self.notify(f"no lesson {lesson_id!r}", severity="error")
             return
+        from fwlearn.tui.screens.lesson import LessonScreen
+
         self.push_screen(LessonScreen(lesson))
 
     def action_help(self) -> None:
+        from fwlearn.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from fwlearn.tui.screens.lesson import LessonScreen
+
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "every key fwlearn knows", self.action_help)
         if isinstance(screen, LessonScreen):
@@ -144,6 +195,11 @@ class FwlearnApp(App[None]):
             if k in ("keras", "tensorflow", "tensorflow-cpu", "torch")
         }
         return " · ".join(f"{k} {v}" for k, v in shown.items()) or "unknown"
+
+
+def _import_deferred() -> None:
+    for name in DEFERRED_MODULES:
+        importlib.import_module(name)
 
 
 def installed_frameworks() -> set[str]:
