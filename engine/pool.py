@@ -72,7 +72,10 @@ class WarmPool:
         A spare still importing is worth taking: it is further along than a cold start. Its
         readiness watcher reads the same event pipe as the run will, so it is stopped first.
         """
-        starting = self._starting.get(key)
+        # Popped here, not only in _spawn's finally: a task cancelled before it ever ran never
+        # reaches that finally, and left in _starting it blocked every later spare for the key
+        # (and made ready() spin). The soak test (tests/faults/test_soak.py) found it.
+        starting = self._starting.pop(key, None)
         if starting is not None:
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,8 +120,8 @@ class WarmPool:
         self._starting[key] = asyncio.get_running_loop().create_task(self._spawn(key))
 
     async def _spawn(self, key: SpareKey) -> None:
+        child = ChildProcess()
         try:
-            child = ChildProcess()
             env = child_env(
                 key.framework,
                 key.keras_backend,
@@ -138,8 +141,14 @@ class WarmPool:
             await child.wait_ready()
         except OSError:
             pass
+        except asyncio.CancelledError:
+            if self._spares.get(key) is not child:  # cancelled while starting: nobody owns it
+                child.kill_tree()
+                child.close()
+            raise
         finally:
-            self._starting.pop(key, None)
+            if self._starting.get(key) is asyncio.current_task():
+                del self._starting[key]
 
     def _discard(self, key: SpareKey) -> asyncio.Task[int | None] | None:
         """Kill an idle spare; the returned task reaps it (so its pipes close cleanly)."""

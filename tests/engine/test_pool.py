@@ -126,3 +126,24 @@ def test_disabled_pool_runs_cold(tmp_path: Path) -> None:
         return run
 
     assert not asyncio.run(scenario()).warm
+
+
+def test_runs_back_to_back_keep_the_pool_working(tmp_path: Path) -> None:
+    """A run that starts right after another cancels the replacement before it ever ran; that
+    task used to stay in the pool's books, so no spare came again and ready() spun."""
+
+    async def scenario() -> tuple[list[Run], Run, bool]:
+        pool = WarmPool()
+        key = SpareKey("python")
+        pool.want([key])
+        assert await pool.ready(30)
+        runs = [(await _run(pool, "print(1)", tmp_path, framework="python"))[0] for _ in range(3)]
+        ready = await pool.ready(10)
+        last, result = await _run(pool, "print(2)", tmp_path, framework="python")
+        assert result.ok
+        await pool.close()
+        return runs, last, ready
+
+    runs, last, ready = asyncio.run(scenario())
+    assert ready
+    assert runs[0].warm and last.warm
