@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fwlearn.tui.progresscmd import progress_main
-from fwlearn.tui.store import DB_NAME, RunRecord, Store
+from fwlearn.tui.store import CORRUPT_INFIX, DB_NAME, RunRecord, Store
 
 
 def test_progress_prints_and_resets(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,3 +24,14 @@ def test_progress_prints_and_resets(home: Path, capsys: pytest.CaptureFixture[st
     assert progress_main(argparse.Namespace(reset="training", yes=True)) == 0
     assert store.edit("training", "keras") is None
     assert store.all_lessons() == {}
+
+
+def test_progress_says_a_bad_database_was_moved_aside(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (home / DB_NAME).write_text("not a database")
+    assert progress_main(argparse.Namespace(reset=None, yes=False)) == 0
+    captured = capsys.readouterr()
+    assert "moved to" in captured.err and CORRUPT_INFIX in captured.err
+    assert "nothing yet" in captured.out
+    assert (home / DB_NAME).read_bytes() != b"not a database"

@@ -211,20 +211,6 @@ def test_a_version_0_database_is_migrated_keeping_its_rows(tmp_path: Path) -> No
     assert _user_version(path) == SCHEMA_VERSION
 
 
-def test_the_app_and_the_progress_command_say_it_was_moved(
-    home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import argparse
-
-    from fwlearn.tui.progresscmd import progress_main
-
-    (home / DB_NAME).write_text("not a database")
-    assert progress_main(argparse.Namespace(reset=None, yes=False)) == 0
-    captured = capsys.readouterr()
-    assert "moved to" in captured.err and CORRUPT_INFIX in captured.err
-    assert "nothing yet" in captured.out
-
-
 def _moved_aside(folder: Path) -> list[Path]:
     """Database files moved aside (not their -wal/-shm)."""
     return sorted(
