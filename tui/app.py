@@ -69,16 +69,27 @@ class FwlearnApp(App[None]):
         self._pool: WarmPool | None = None
         self._wanted_spares: list[SpareKey] = []
         self.first_frame_at: float | None = None  # perf_counter() once the first frame is out
+        self._store_failed_at = float("-inf")
         self.installed = set(installed) if installed is not None else installed_frameworks()
         self.keras_backend = next(
             (b for b in KERAS_BACKENDS if b in self.installed), KERAS_BACKENDS[0]
         )
 
     def on_mount(self) -> None:
+        self.store.on_error = self._store_failed
         self.push_screen(BrowserScreen())
         if self.store.notice:  # a damaged progress database was moved aside
             self.notify(
                 self.store.notice, title="Progress", severity="warning", timeout=30, markup=False
+            )
+
+    def _store_failed(self, message: str) -> None:
+        """Say so (at most every 30 s: every keystroke batch would fail the same way)."""
+        now = time.monotonic()
+        if now - self._store_failed_at > 30:
+            self._store_failed_at = now
+            self.notify(
+                message, title="Progress not saved", severity="error", timeout=15, markup=False
             )
 
     def on_ready(self) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import platform
+import sqlite3
 import sys
 from collections.abc import Sequence
 from importlib import metadata, resources
@@ -92,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as exc:
         print(f"fwlearn: error: {exc}", file=sys.stderr)
         code = EXIT_USAGE
+    except (sqlite3.Error, RuntimeError) as exc:  # the progress store (StoreError is a RuntimeError)
+        print(f"fwlearn: error: progress database: {exc}", file=sys.stderr)
+        code = EXIT_FAILED
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # `fwlearn list --json | head`: the reader left, nothing to say

@@ -19,16 +19,17 @@ The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes ve
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DB_NAME = "progress.sqlite3"
 STATES = ("not started", "in progress", "done")
@@ -75,6 +76,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
 class StoreError(RuntimeError):
     """The progress database can be neither used nor moved aside (e.g. a read-only folder)."""
 
@@ -114,12 +118,35 @@ class RunRecord:
     check_passed: bool | None = None
 
 
+def _failsafe(default: Callable[..., Any]) -> Callable[[Method], Method]:
+    """In the app (``on_error`` set), a database that fails mid-session (disk full, a read-only
+    folder, damage) must not take the app down: the failure is reported and ``default`` is
+    returned, so the learner keeps working (unsaved edits stay in the editor). Without
+    ``on_error`` (``fwlearn progress``) the error propagates to a clear message."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:
+                if self.on_error is None:
+                    raise
+                self.on_error(f"progress could not be read or saved ({exc}); {self.path}")
+                return default(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 class Store:
     """Progress database at ``path``; every method is one short transaction."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.notice: str | None = None  # set when a bad database had to be moved aside
+        self.on_error: Callable[[str], None] | None = None  # see _failsafe
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Two sessions opening a damaged file at once must not both move files aside (the
         # slower one would move the other's fresh database): checking is done under a lock.
@@ -241,13 +268,16 @@ class Store:
 
     # -- lessons --------------------------------------------------------------------------------
 
+    @_failsafe(lambda lesson_id, *_: LessonProgress(lesson_id))
     def lesson(self, lesson_id: str) -> LessonProgress:
         rows = self._read("SELECT * FROM lessons WHERE lesson_id = ?", (lesson_id,))
         return _progress(rows[0]) if rows else LessonProgress(lesson_id)
 
+    @_failsafe(lambda *_: {})
     def all_lessons(self) -> dict[str, LessonProgress]:
         return {row["lesson_id"]: _progress(row) for row in self._read("SELECT * FROM lessons")}
 
+    @_failsafe(lambda *_, **__: None)
     def touch(self, lesson_id: str, section: str | None = None, side: str | None = None) -> None:
         """Mark the lesson started and remember where the learner is (for "continue")."""
         now = time.time()
@@ -260,11 +290,13 @@ class Store:
                 (lesson_id, now, now, section, side),
             )
 
+    @_failsafe(lambda *_: None)
     def last_lesson(self) -> str | None:
         """The lesson touched most recently: where "continue" goes."""
         rows = self._read("SELECT lesson_id FROM lessons ORDER BY updated DESC LIMIT 1")
         return rows[0]["lesson_id"] if rows else None
 
+    @_failsafe(lambda record, *_: LessonProgress(record.lesson_id))
     def record_run(self, record: RunRecord) -> LessonProgress:
         """Add a run to the history and update the lesson; it is done once both sides ran ok
         and the exercise check passed (in any order, over any number of runs)."""
@@ -307,6 +339,7 @@ class Store:
             ).fetchone()
         return _progress(row)
 
+    @_failsafe(lambda *_, **__: [])
     def runs(self, lesson_id: str | None = None, limit: int = 1000) -> list[RunRecord]:
         if lesson_id is None:
             rows = self._read("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,))
@@ -330,6 +363,7 @@ class Store:
 
     # -- edits ----------------------------------------------------------------------------------
 
+    @_failsafe(lambda *_: None)
     def edit(self, lesson_id: str, side: str) -> str | None:
         """The learner's saved code for one side, or None when it was never edited."""
         rows = self._read(
@@ -337,6 +371,7 @@ class Store:
         )
         return rows[0]["source"] if rows else None
 
+    @_failsafe(lambda *_: None)
     def save_edit(self, lesson_id: str, side: str, source: str) -> None:
         with self._tx() as db:
             db.execute(
@@ -346,6 +381,7 @@ class Store:
                 (lesson_id, side, source, time.time()),
             )
 
+    @_failsafe(lambda *_: None)
     def drop_edit(self, lesson_id: str, side: str) -> None:
         """Reset one side to the lesson's original code."""
         with self._tx() as db:
@@ -353,6 +389,7 @@ class Store:
 
     # -- reset ----------------------------------------------------------------------------------
 
+    @_failsafe(lambda *_: None)
     def reset(self, lesson_id: str | None = None) -> None:
         """Forget everything (``None``) or one lesson: state, edits and its run history."""
         with self._tx() as db:
