@@ -30,6 +30,7 @@ from fwlearn.engine.runner import (
     run_async,
     run_sync,
 )
+from fwlearn.tui.store import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SIDES = ("keras", "pytorch", "both")
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as exc:
         print(f"fwlearn: error: {exc}", file=sys.stderr)
         code = EXIT_USAGE
-    except (sqlite3.Error, RuntimeError) as exc:  # the progress store (StoreError is a RuntimeError)
+    except (sqlite3.Error, StoreError) as exc:
         print(f"fwlearn: error: progress database: {exc}", file=sys.stderr)
         code = EXIT_FAILED
     except KeyboardInterrupt:
