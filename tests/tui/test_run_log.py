@@ -71,3 +71,14 @@ async def test_error_lines_are_styled() -> None:
         plain = log.render_line(0)
         error = log.render_line(1)
         assert next(iter(plain)).style != next(iter(error)).style
+
+
+def test_lines_wider_than_the_log_are_folded_not_cut() -> None:
+    from fwlearn.tui.widgets.run_log import _wrap
+
+    line = "18/18 - 1s - 44ms/step - accuracy: 0.4132 - loss: 0.6829 - val_loss: 0.6738"
+    folded = _wrap([line, "short"], 40)
+    assert all(len(part) <= 40 for part in folded)
+    assert folded[-1] == "short" and len(folded) == 4
+    assert "loss: 0.6829" in " ".join(part.strip() for part in folded)
+    assert _wrap(["a" * 10], 40) == ["a" * 10]

@@ -13,6 +13,7 @@ works around it with a full ``refresh()`` whenever lines were dropped; a test ke
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import deque
 from collections.abc import Iterable
 from typing import ClassVar
@@ -80,7 +81,7 @@ class RunLog(Log):
             self.border_subtitle = _shorten(self._partial, max(10, self.size.width - 6))
         if not self._pending:
             return
-        batch = list(self._pending)
+        batch = _wrap(list(self._pending), self.scrollable_content_region.width)
         self._pending.clear()
         pruned = self.max_lines is not None and self.line_count + len(batch) > self.max_lines
         self.write_lines(batch)
@@ -96,6 +97,29 @@ class RunLog(Log):
     def text(self) -> str:
         """Everything currently in the log (flushed lines only)."""
         return "\n".join(self._lines)
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    """Fold lines wider than the log, so the end of a Keras epoch line (the loss!) is not lost
+    off the right edge of a half-screen pane. Only long lines pay: the common case is one
+    C-level ``max`` over the batch."""
+    if width < 20 or not lines or max(map(len, lines)) <= width:
+        return lines
+    folded: list[str] = []
+    for line in lines:
+        if len(line) <= width:
+            folded.append(line)
+        else:
+            folded.extend(
+                textwrap.wrap(
+                    line,
+                    width,
+                    subsequent_indent="  ",
+                    break_on_hyphens=False,
+                )
+                or [""]
+            )
+    return folded
 
 
 def _shorten(text: str, width: int) -> str:
