@@ -28,6 +28,11 @@ _UNSAFE = re.compile(
     r"|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]"
 )
 _SPECIAL = re.compile(rb"[\r\x08\x1b]")
+# A whole escape sequence, to tell one cut off by the end of a read from a finished one.
+_COMPLETE_ESCAPE = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])"
+)
+MAX_ESCAPE = 256  # longer "sequences" (a stray ESC, a huge title) are not held back
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # anything _UNSAFE could remove
 
 MAX_LINE = 2000
@@ -52,6 +57,7 @@ class LineAssembler:
         self._max_chars = max_chars
         self.chars_out = 0
         self.truncated = False  # more than max_chars delivered: the rest is dropped
+        self._carry = b""  # an escape sequence cut by the end of the previous chunk
 
     @property
     def pending(self) -> str:
@@ -62,6 +68,11 @@ class LineAssembler:
         """Add bytes; return the lines they finished."""
         if self.truncated:
             return []
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        tail = data.rfind(b"\x1b", max(0, len(data) - MAX_ESCAPE))
+        if tail >= 0 and not _COMPLETE_ESCAPE.match(data, tail):
+            data, self._carry = data[:tail], data[tail:]  # wait for the rest of it
         if self._line_cut and b"\n" not in data:
             return []  # still inside a line already cut at MAX_LINE: nothing to keep
         if _SPECIAL.search(data):
@@ -78,7 +89,8 @@ class LineAssembler:
 
     def flush(self) -> list[str]:
         """End of stream: the unfinished line, if any, becomes a finished one."""
-        rest = self._feed_text(self._decoder.decode(b"", final=True))
+        carry, self._carry = self._carry, b""
+        rest = self._feed_text(self._decoder.decode(carry, final=True))
         if self._line:
             rest.append(self._take())
         return self._count(rest)

@@ -72,7 +72,9 @@ def build_parser() -> Parser:
 
     check = commands.add_parser("check", help="validate a lesson pack and run all its code")
     check.add_argument("dir", nargs="?", help="lesson pack (default: the built-in one)")
-    check.add_argument("--jobs", type=int, default=1, metavar="N")
+    check.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="default: cores, at most 4"
+    )
     check.add_argument("--lesson", metavar="ID", help="only this lesson")
 
     listing = commands.add_parser("list", help="list lessons")

@@ -315,7 +315,8 @@ class CheckReport:
 
 def check_main(args: argparse.Namespace) -> int:
     """Validate a pack, run all its code, verify the exercise checks; 0 only if all holds."""
-    jobs = args.jobs
+    # Default: one run per core, up to 4 (on 2 cores --jobs 2 took 82 s against 105 s for 1).
+    jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1))
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     pack = open_pack(args.dir, getattr(args, "lessons", None))

@@ -95,3 +95,10 @@ def test_a_flood_split_mid_line_keeps_every_line() -> None:
     lines, assembler = feed_all(*chunks, max_chars=10**9)
     assert lines == [f"line {i} of the flood" for i in range(20_000)]
     assert assembler.chars_out == len(data)
+
+
+def test_escape_sequence_cut_between_reads_is_still_removed() -> None:
+    raw = b"\x1b[1mbold\x1b[0m plain \x1b]0;a title\x07end\n"
+    for cut in range(1, len(raw)):
+        lines, _ = feed_all(raw[:cut], raw[cut:])
+        assert lines == ["bold plain end"], cut
