@@ -16,7 +16,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .proctree import descendants, rss_of, task_count
+from .proctree import alive, descendants, rss_of, task_count
 
 
 class ChildProcess:
@@ -27,6 +27,7 @@ class ChildProcess:
         self.events: asyncio.StreamReader | None = None
         self._control_w: int | None = None
         self._event_transport: asyncio.BaseTransport | None = None
+        self.seen: set[int] = set()  # every pid of the tree we ever listed
         # Event-channel lines read before a run took this child (a warm spare's first words).
         self.early_lines: list[bytes] = []
         self.ready = False
@@ -142,8 +143,10 @@ class ChildProcess:
         """
         if self.proc is None:
             return
+        self.seen.add(self.proc.pid)
         for _ in range(10):
             found = descendants(self.proc.pid) if self.proc.returncode is None else []
+            self.seen.update(found)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             for pid in found:
@@ -151,6 +154,15 @@ class ChildProcess:
                     os.kill(pid, signal.SIGKILL)
             if not found:
                 break
+
+    async def wait_gone(self, timeout: float = 2.0) -> bool:
+        """Wait until no process of the tree is running (a SIGKILLed one takes a moment)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(alive(pid) for pid in self.seen):
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
     def close(self) -> None:
         if self._control_w is not None:
@@ -166,6 +178,7 @@ class ChildProcess:
         if self.proc is None or self.proc.returncode is not None:
             return Usage()
         pids = [self.proc.pid, *descendants(self.proc.pid)]
+        self.seen.update(pids)
         return Usage(
             rss=sum(rss_of(pid) for pid in pids),
             processes=len(pids),

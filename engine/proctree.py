@@ -50,3 +50,12 @@ def _listdir(path: str) -> list[str]:
 def task_count(pid: int) -> int:
     """Threads of ``pid`` (0 if it is gone)."""
     return len(_listdir(f"/proc/{pid}/task"))
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (dead, not yet reaped by whoever adopted it) is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False

@@ -250,7 +250,8 @@ class Run:
                 asyncio.create_task(self._read_output("stderr")),
                 asyncio.create_task(self._read_events()),
             ]
-            supervisor = asyncio.create_task(self._supervise(tasks))
+            supervisor = asyncio.create_task(self._supervise(list(tasks)))
+            tasks.append(supervisor)
             while True:
                 event = await self._queue.get()
                 if event is None:
@@ -279,11 +280,13 @@ class Run:
                 self.pool.release(key)
             for task in tasks:
                 task.cancel()
+            # Normally all gone already; if the consumer stopped early, the tree is listed
+            # while the worker (a subreaper) still holds its orphans, then killed and reaped.
+            self.child.kill_tree()
             if self.child.returncode is None and self.child.proc is not None:
-                self.child.send_signal(signal.SIGKILL)
                 with contextlib.suppress(Exception):
                     await self.child.wait(5)
-            self.child.kill_tree()
+                    await self.child.wait_gone()
             self.child.close()
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
@@ -587,8 +590,10 @@ class Run:
                     await self._kill("processes")
                 elif deadline is not None and time.monotonic() >= deadline:
                     await self._stop("timeout", TIMEOUT_GRACE)
-            # The child is gone; whatever it left behind goes too, so the pipes close.
+            # The child is gone; whatever it left behind goes too, so the pipes close, and
+            # "end" means the whole tree is gone.
             self.child.kill_tree()
+            await self.child.wait_gone()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 5)
         finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fwlearn.engine import RunResult, RunSpec, run_sync
+from fwlearn.engine import RunResult, RunSpec, proctree, run_sync
 
 
 @pytest.fixture(autouse=True)
@@ -38,15 +38,7 @@ def run(tmp_path: Path):
     return _run
 
 
-def pid_alive(pid: int) -> bool:
-    """True if ``pid`` is a live (non-zombie) process."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def alive():
-    return pid_alive
+    """``alive(pid)``: running and not a zombie (the engine's own check)."""
+    return proctree.alive

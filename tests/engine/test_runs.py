@@ -362,3 +362,24 @@ def test_learner_can_let_named_secrets_through(run, monkeypatch) -> None:
     monkeypatch.setenv("FWLEARN_PASS_ENV", "HF_TOKEN, NOT_SET")
     result = run("import os\nprint(os.environ.get('HF_TOKEN'), os.environ.get('OTHER_TOKEN'))\n")
     assert result.stdout == "wanted None"
+
+
+def test_a_consumer_that_stops_early_leaves_nothing_running(tmp_path: Path, alive) -> None:
+    """The app may drop a run mid-stream (screen closed): the process tree must still go."""
+    source = "import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\nprint('up', flush=True)\ntime.sleep(60)\n"
+
+    async def scenario() -> tuple[list[int], Path | None]:
+        run = Run(RunSpec(path=tmp_path / "early.py", source=source, timeout=60))
+        family: list[int] = []
+        stream = run.events()
+        async for event in stream:
+            if isinstance(event, Output) and "up" in event.lines:
+                family = [run.child.pid, *descendants(run.child.pid)]
+                break
+        await stream.aclose()
+        return family, run.workdir
+
+    family, workdir = asyncio.run(scenario())
+    assert len(family) >= 2
+    assert not [pid for pid in family if alive(pid)]
+    assert workdir is not None and not workdir.exists()
