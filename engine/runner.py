@@ -222,6 +222,8 @@ class Run:
             self.spec.device,
             self.spec.network,
         )
+        if self.pool is not None:
+            self.pool.run_started()
         try:
             self.workdir = self._make_workdir()
             snippet = self.workdir / self._snippet_name()
@@ -277,7 +279,7 @@ class Run:
         finally:
             _active_runs -= 1
             if self.pool is not None:
-                self.pool.release(key)
+                self.pool.release()
             for task in tasks:
                 task.cancel()
             # Normally all gone already; if the consumer stopped early, the tree is listed

@@ -147,3 +147,38 @@ def test_runs_back_to_back_keep_the_pool_working(tmp_path: Path) -> None:
     runs, last, ready = asyncio.run(scenario())
     assert ready
     assert runs[0].warm and last.warm
+
+
+def test_no_spare_is_spawned_while_another_run_trains(tmp_path: Path) -> None:
+    """ "Run both": the side that ends first must not start importing its next spare while the
+    other side still trains; replacements come once every run has ended."""
+    fast, slow = SpareKey("python"), SpareKey("python", device="cpu")
+
+    async def scenario() -> tuple[bool, bool]:
+        pool = WarmPool()
+        pool.want([fast, slow])
+        assert await pool.ready(30)
+        long_run = Run(
+            RunSpec(source="import time\ntime.sleep(1.5)\n", framework="python", device="cpu"),
+            pool,
+        )
+        long_task = asyncio.create_task(_drain(long_run))
+        await asyncio.sleep(0.2)
+        _, quick = await _run(pool, "print('quick')\n", tmp_path, framework="python")
+        assert quick.ok
+        await asyncio.sleep(0.3)
+        spawned_during = fast in pool.spares or fast in pool._starting
+        await long_task
+        await pool.ready(30)
+        replenished = fast in pool.spares and slow in pool.spares
+        await pool.close()
+        return spawned_during, replenished
+
+    spawned_during, replenished = asyncio.run(scenario())
+    assert not spawned_during
+    assert replenished
+
+
+async def _drain(run: Run) -> None:
+    async for _ in run.events():
+        pass
