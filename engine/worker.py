@@ -274,15 +274,13 @@ def _read_job() -> dict[str, Any] | None:
 
 
 def _apply_limits(limits: dict[str, Any]) -> None:
-    """Backstops in the child; the engine enforces wall time and resident memory from outside."""
+    """Backstops in the child; the engine enforces wall time, resident memory and the process
+    cap from outside (RLIMIT_NPROC would count all of the user's processes and threads, and
+    does nothing for root)."""
     cpu = limits.get("cpu_seconds")
     if cpu:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + 5))
-    nproc = limits.get("processes")
-    if nproc and os.geteuid() != 0:  # RLIMIT_NPROC does nothing for root
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
 
 
 def _libc() -> Any:
