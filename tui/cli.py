@@ -68,6 +68,7 @@ def build_parser() -> Parser:
     run.add_argument("--memory", type=int, default=None, metavar="MB", help="resident memory cap")
     run.add_argument("--device", choices=DEVICES, default="auto")
     run.add_argument("--keras-backend", choices=KERAS_BACKENDS, default="tensorflow")
+    run.add_argument("--network", action="store_true", help="let the snippet use the network")
     run.add_argument("--lessons", dest="run_lessons", metavar="DIR", help="lesson pack to look in")
 
     check = commands.add_parser("check", help="validate a lesson pack and run all its code")
@@ -146,6 +147,7 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
         "framework": args.framework,
         "device": args.device,
         "keras_backend": args.keras_backend,
+        "network": getattr(args, "network", False),
     }
     if args.timeout is not None:
         fields["timeout"] = args.timeout
