@@ -44,8 +44,12 @@ class SpareKey:
 class WarmPool:
     """At most one idle spare per key in ``wanted``; call ``close()`` when done."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, spawn_while_running: bool = False) -> None:
+        """``spawn_while_running``: replace spares even while runs go on, for batch work with
+        a core kept free for it (``fwlearn check --jobs 1``); the app never does, so importing
+        a framework cannot slow the learner's training."""
         self.enabled = enabled
+        self.spawn_while_running = spawn_while_running
         self._wanted: set[SpareKey] = set()
         self._spares: dict[SpareKey, ChildProcess] = {}
         self._starting: dict[SpareKey, asyncio.Task[None]] = {}
@@ -64,7 +68,7 @@ class WarmPool:
         for key in list(self._spares):
             if key not in self._wanted:
                 self._discard(key)
-        if not self._running:
+        if not self._running or self.spawn_while_running:
             for key in self._wanted:
                 self._replenish(key)
 
@@ -98,7 +102,7 @@ class WarmPool:
     def release(self) -> None:
         """A run ended; once none is left, prepare spares for every wanted kind."""
         self._running = max(0, self._running - 1)
-        if not self._running:
+        if not self._running or self.spawn_while_running:
             for wanted in self._wanted:
                 self._replenish(wanted)
 

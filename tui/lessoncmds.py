@@ -379,7 +379,8 @@ async def run_jobs(
     ``warm``: keep a warm spare per framework, so the next program's framework imports while
     the current one runs (``bench/check_jobs.py`` measures what that saves)."""
     limit = asyncio.Semaphore(jobs)
-    pool = WarmPool(enabled=warm) if warm else None
+    # Only used with a core to spare (see check_main), so replacements may import meanwhile.
+    pool = WarmPool(enabled=warm, spawn_while_running=True) if warm else None
     if pool is not None:
         pool.want(
             {
