@@ -241,7 +241,7 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         runtime.send(_exception_error(exc, path))
         with contextlib.suppress(Exception):  # the snippet may have closed stderr
-            _print_traceback(exc, path)
+            _print_traceback(exc)
     else:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _report_params(main_module.__dict__)
@@ -359,7 +359,7 @@ def _trimmed(exc: BaseException) -> traceback.TracebackException:
     return traceback.TracebackException(type(exc), exc, tb)
 
 
-def _print_traceback(exc: BaseException, path: str) -> None:
+def _print_traceback(exc: BaseException) -> None:
     sys.stderr.write("".join(_trimmed(exc).format()))
 
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fwlearn.engine.events import End, Error, Event, Fact, Metric, Output, Prediction, Start
+from fwlearn.engine.events import End, Event, Fact, Metric, Output
 from fwlearn.engine.runner import RunResult
 
 RUNNING = "running"
@@ -25,12 +25,9 @@ class SideRun:
     side: str
     state: str = IDLE  # idle | running | ok | failed | cancelled | timeout
     started_at: float = 0.0  # time.monotonic() when the run began
-    start: Start | None = None
     end: End | None = None
-    error: Error | None = None
     epochs: dict[int, dict[str, float | None]] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
-    predictions: Prediction | None = None
     loc: int = 0
     events: list[Event] = field(default_factory=list)
 
@@ -38,7 +35,7 @@ class SideRun:
         """Forget the previous run and start timing a new one."""
         self.state = RUNNING
         self.started_at = time.monotonic()
-        self.start = self.end = self.error = self.predictions = None
+        self.end = None
         self.epochs = {}
         self.facts = {}
         self.events = []
@@ -49,9 +46,7 @@ class SideRun:
         if isinstance(event, Output):
             return
         self.events.append(event)
-        if isinstance(event, Start):
-            self.start = event
-        elif isinstance(event, Metric):
+        if isinstance(event, Metric):
             if event.step is None and event.epoch is not None:
                 prefix = "" if event.split == "train" else f"{event.split}_"
                 row = self.epochs.setdefault(event.epoch, {})
@@ -59,10 +54,6 @@ class SideRun:
                     row[prefix + name] = value
         elif isinstance(event, Fact):
             self.facts[event.name] = event.value
-        elif isinstance(event, Prediction):
-            self.predictions = event
-        elif isinstance(event, Error):
-            self.error = event
         elif isinstance(event, End):
             self.end = event
             self.state = event.status

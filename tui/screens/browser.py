@@ -101,10 +101,6 @@ class BrowserScreen(Screen[None]):
             return None
         return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
 
-    def _lesson_at_cursor(self) -> Any | None:
-        key = self._key_at_cursor()
-        return self.fwapp.pack.get(key) if key else None
-
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
         self._show_detail()
