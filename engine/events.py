@@ -4,13 +4,22 @@ Every event carries an envelope (``run_id``, ``t`` = seconds since the run start
 line or metric maps back to the run that produced it, even when two runs stream at once.
 Events serialise to one flat JSON object each (``to_dict``/``event_from_dict``), which is also
 the ``fwlearn run --json`` wire format: exactly one event per line.
+
+Every string in an event is safe to print: the engine builds events from the child's messages
+only after ``safe_value`` has cleaned them (``output.clean``: no escape sequences or control
+characters, bidi controls visible, no lone surrogates), so the CLI, ``--json`` and the app need
+no cleaning of their own. They must still show these strings as text, never as markup.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+import re
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
+
+from .output import clean
 
 Stream = Literal["stdout", "stderr"]
 Split = Literal["train", "val", "test"]
@@ -39,8 +48,14 @@ class Event:
     type: ClassVar[str] = "event"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {"type": self.type, **data}
+        """The event as one flat JSON-ready dict. Shallow: nested values (``values``, ``rows``,
+        ``limits``...) are the event's own, to read, not to change. ``dataclasses.asdict``
+        deep-copied them and was 70% of ``fwlearn run --json``'s time in a report flood."""
+        data: dict[str, Any] = {"type": self.type}
+        for name in _FIELD_NAMES[type(self)]:
+            value = getattr(self, name)
+            data[name] = list(value) if isinstance(value, tuple) else value
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +158,24 @@ class End(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (Start, Output, Metric, Prediction, Fact, Warning, Error, End)
 }
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()
+}
+
+
+ERROR_KINDS: frozenset[str] = frozenset(ErrorKind.__args__)  # type: ignore[attr-defined]
+MAX_DEPTH = 20  # nesting a message may have: a prediction row of lists of lists is ~4
+MAX_INT = 2**63  # larger integers cannot become a float a chart or ``:.4g`` could use
+_LONG_DIGITS = re.compile(rb"\d{19}")  # could be an integer past MAX_INT
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:
-    """Rebuild an event from ``to_dict`` output (e.g. a line of ``fwlearn run --json``)."""
+    """Rebuild an event from ``to_dict`` output (e.g. a line of ``fwlearn run --json``).
+
+    Strings are cleaned on the way in (``safe_value``), so a hand-written line is as safe to
+    print as one the engine produced.
+    """
+    data = safe_value(data)
     cls = EVENT_TYPES[data["type"]]
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
@@ -156,10 +185,55 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     return cls(**kwargs)
 
 
+def safe_value(value: Any, depth: int = 0) -> Any:
+    """JSON-like data from a run, safe to print: every string (dict keys too) through
+    ``output.clean``, integers beyond ``MAX_INT`` as ±inf (so the rules for non-finite numbers
+    apply: a metric value None, an epoch refused, null in JSON), anything else that is not JSON
+    as its cleaned ``str``. Non-finite floats are kept (a check may ask ``math.isnan``); whoever writes
+    strict JSON turns them into null (``fwlearn run --json`` does).
+
+    Raises ValueError past ``MAX_DEPTH`` levels of nesting: the caller drops the message rather
+    than recurse into a hostile one (``json.loads`` alone accepts ~1,000 levels here and raises
+    RecursionError beyond, which a reader must not die of either).
+    """
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -MAX_INT <= value <= MAX_INT else math.copysign(math.inf, value)
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        return {clean(str(k)): safe_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_value(v, depth + 1) for v in value]
+    return clean(str(value))
+
+
+def load_message(line: bytes) -> Any:
+    """``safe_value(json.loads(line))``, skipping the walk when the raw line shows there is
+    nothing to change: plain ASCII with no escapes (JSON must escape control characters, and
+    bidi controls or surrogates need non-ASCII or ``\\u``), no DEL, no integer that long, and
+    fewer brackets than MAX_DEPTH. That is every message ``report()`` writes, and the walk was
+    the reader's largest cost in a 1,000,000-report flood.
+    """
+    value = json.loads(line)
+    if (
+        line.isascii()
+        and b"\\" not in line
+        and b"\x7f" not in line
+        and line.count(b"[") + line.count(b"{") < MAX_DEPTH
+        and not _LONG_DIGITS.search(line)
+    ):
+        return value
+    return safe_value(value)
+
+
 def finite_or_none(value: Any) -> float | None:
     """Metric values as JSON-safe floats: NaN and infinities become None."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past 1e308
         return None
     return number if math.isfinite(number) else None

@@ -19,31 +19,63 @@ from __future__ import annotations
 import codecs
 import re
 
-# CSI (colours, cursor moves), OSC (titles, hyperlinks), other two-byte ESC sequences, and C0/C1
-# control characters except tab, newline, carriage return and backspace (handled separately).
+# CSI (colours, cursor moves), OSC (titles, hyperlinks, OSC 52 clipboard writes), DCS/SOS/PM/APC
+# strings (an unterminated one ends at the line's end), other two-byte ESC sequences, their
+# 8-bit C1 forms (U+009B CSI, U+009D OSC, ...), and
+# C0/C1 control characters except tab, newline, carriage return and backspace (the line
+# assembler interprets those; ``clean`` drops CR and BS itself).
 _UNSAFE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[@-Z\\-_]?"
-    r"|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]"
+    r"|[\x00-\x07\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 )
+# Shown, not obeyed: bidi embeddings/overrides/isolates (U+202A-202E, U+2066-2069) would let a
+# string display in another order than it reads (``exe.txt`` that runs), so they become visible
+# ``<U+202E>`` marks; lone surrogates (from JSON ``\udcff`` escapes) cannot be encoded for any
+# terminal and become U+FFFD.
+_VISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _SPECIAL = re.compile(rb"[\r\x08\x1b]")
 # A whole escape sequence, to tell one cut off by the end of a read from a finished one.
 _COMPLETE_ESCAPE = re.compile(
-    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])"
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\^_])"
 )
 MAX_ESCAPE = 256  # longer "sequences" (a stray ESC, a huge title) are not held back
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # anything _UNSAFE could remove
+# Anything _UNSAFE or _VISIBLE could change: plain text skips both substitutions.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 MAX_LINE = 2000
 TRUNCATED_LINE = " … [line cut at 2000 characters]"
 
 
 def clean(text: str) -> str:
-    """Remove escape sequences and control characters (keeps tabs as spaces)."""
+    """Make one string from a run safe to show on a terminal, as text.
+
+    The single cleaner for everything a run produces: stdout/stderr lines (through
+    ``LineAssembler``) and every string in the events built from the child's messages
+    (exception messages, tracebacks, metric and fact names, fact values, predictions). Escape
+    sequences and control characters are removed (tabs become four spaces, newlines stay), bidi
+    controls are made visible and lone surrogates replaced, so a snippet cannot write to the
+    learner's clipboard (OSC 52), retitle or clear their terminal, or reorder what they read.
+    """
     if "\t" in text:
         text = text.replace("\t", "    ")
-    return _UNSAFE.sub("", text)
+    if not _CONTROL.search(text):
+        return text
+    return _visible(_UNSAFE.sub("", text).replace("\r", "").replace("\x08", ""))
+
+
+def _visible(text: str) -> str:
+    """Bidi controls as ``<U+XXXX>``, lone surrogates as U+FFFD (see ``_VISIBLE``)."""
+    if not _VISIBLE.search(text):
+        return text
+    return _VISIBLE.sub(_mark, text)
+
+
+def _mark(match: re.Match[str]) -> str:
+    char = match.group()
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else f"<U+{ord(char):04X}>"
 
 
 class LineAssembler:
@@ -120,7 +152,7 @@ class LineAssembler:
             if "\t" in text:
                 text = text.replace("\t", "    ")
             if _CONTROL.search(text):
-                text = _UNSAFE.sub("", text)
+                text = _visible(_UNSAFE.sub("", text))
             lines = text.split("\n")
             lines.pop()  # the empty string after the last newline
             if len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE:
@@ -131,7 +163,7 @@ class LineAssembler:
 
     def _feed_text(self, text: str) -> list[str]:
         finished: list[str] = []
-        text = _UNSAFE.sub("", text)  # backspace, CR and LF survive: handled below
+        text = _visible(_UNSAFE.sub("", text))  # backspace, CR and LF survive: handled below
         for segment in re.split(r"([\n\r\x08])", text):
             if segment == "\n":
                 finished.append(self._take())

@@ -15,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .environment import CONTROL_FD_ENV, WORKER_ARGV, child_env, default_threads
 from .process import ChildProcess
 from .runtime import ENV_FD
+from .workdirs import make_workdir, work_folder
+
+# A spare's private /tmp and /dev/shm are sized before its run's memory cap is known: at the
+# default cap. The cap itself is enforced by the engine, which counts what they hold.
+SPARE_MEMORY_MB = 4096
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class WarmPool:
             return None
         if spare.returncode is not None:  # died while idle (e.g. killed): start cold
             spare.close()
+            _remove_workdir(spare)
             return None
         return spare
 
@@ -132,29 +138,35 @@ class WarmPool:
     async def _spawn(self, key: SpareKey) -> None:
         child = ChildProcess()
         try:
+            # The spare's sandbox is built now, before its job is known: its work dir too,
+            # so the run that takes it fills that one (the sandbox binds it in at start).
+            child.workdir = make_workdir()
             env = child_env(
                 key.framework,
                 key.keras_backend,
                 key.device,
                 default_threads(1),
                 network=key.network,
+                memory_mb=SPARE_MEMORY_MB,
+                binds=[child.workdir],
             )
             env["FWLEARN_WARM"] = "1"
             await child.start(
                 WORKER_ARGV,
                 env,
-                tempfile.gettempdir(),
+                work_folder(child.workdir),
                 ENV_FD,
                 CONTROL_FD_ENV,
             )
             self._spares[key] = child
             await child.wait_ready()
         except OSError:
-            pass
+            _remove_workdir(child)
         except asyncio.CancelledError:
             if self._spares.get(key) is not child:  # cancelled while starting: nobody owns it
                 child.kill_tree()
                 child.close()
+                _remove_workdir(child)
             raise
         finally:
             if self._starting.get(key) is asyncio.current_task():
@@ -167,7 +179,14 @@ class WarmPool:
             return None
         spare.kill_tree()
         spare.close()
+        _remove_workdir(spare)
         return asyncio.get_running_loop().create_task(spare.wait(5))
+
+
+def _remove_workdir(child: ChildProcess) -> None:
+    if child.workdir is not None:
+        shutil.rmtree(child.workdir, ignore_errors=True)
+        child.workdir = None
 
 
 def pool_enabled_by_env() -> bool:

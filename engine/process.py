@@ -15,8 +15,11 @@ import os
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from .proctree import alive, descendants, rss_of, task_count
+from .proctree import alive, descendants, rss_of, shared_memory_of, task_count
+
+EXIT_POLL = 0.01  # seconds between looks at the exit status; adds at most this to a run's end
 
 
 class ChildProcess:
@@ -31,6 +34,9 @@ class ChildProcess:
         # Event-channel lines read before a run took this child (a warm spare's first words).
         self.early_lines: list[bytes] = []
         self.ready = False
+        # The directory the child was started in and will run its job in (a spare's is made
+        # before the job is known: its sandbox binds it in at start).
+        self.workdir: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -70,7 +76,10 @@ class ChildProcess:
             os.close(event_w)
             os.close(control_r)
         self._control_w = control_w
-        self.events = asyncio.StreamReader(limit=1 << 22, loop=loop)
+        # The limit is the longest message (runner.MAX_MESSAGE_BYTES) and half the buffer: the
+        # reader stops reading the pipe past 2 MiB unread, so a flooding snippet blocks on its
+        # write and little is left to parse once it ends (8 MiB was ~100k metric messages).
+        self.events = asyncio.StreamReader(limit=1 << 20, loop=loop)
         protocol = asyncio.StreamReaderProtocol(self.events, loop=loop)
         self._event_transport, _ = await loop.connect_read_pipe(
             lambda: protocol, os.fdopen(event_r, "rb", buffering=0)
@@ -116,11 +125,23 @@ class ChildProcess:
                     self.proc.send_signal(signum)
 
     async def wait(self, timeout: float | None = None) -> int | None:
+        """The exit status once the child itself has exited (None on timeout).
+
+        Not ``Process.wait()``: on Python 3.11 that also waits for every pipe to close, so a
+        grandchild holding stdout open kept a run from ever ending (and its timeout and Esc
+        with it). ``returncode`` is set by the child watcher the moment the child is reaped.
+        """
         if self.proc is None:
             return None
-        with contextlib.suppress(asyncio.TimeoutError):
-            return await asyncio.wait_for(self.proc.wait(), timeout)
-        return None
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        delay = 0.001
+        while self.proc.returncode is None:
+            if deadline is not None and loop.time() >= deadline:
+                return None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, EXIT_POLL)
+        return self.proc.returncode
 
     async def shutdown(self, interrupt_grace: float = 2.0, term_grace: float = 0.5) -> None:
         """Escalate until the child is gone: SIGINT, SIGTERM, SIGKILL (of the whole tree)."""
@@ -172,15 +193,28 @@ class ChildProcess:
         if self._event_transport is not None:
             self._event_transport.close()
             self._event_transport = None
+        # The stdout/stderr pipes too: ``wait()`` no longer waits for them to close, and a
+        # pipe transport still open when the loop closes complains from its __del__. The
+        # process transport itself only once the child watcher has reaped the child (closing
+        # it earlier polls the child and steals its exit status from the watcher).
+        if self.proc is not None:
+            transport = getattr(self.proc, "_transport", None)  # asyncio has no public close
+            for fd in (1, 2):
+                pipe = transport.get_pipe_transport(fd) if transport is not None else None
+                if pipe is not None:
+                    pipe.close()
+            if transport is not None and self.proc.returncode is not None:
+                transport.close()
 
     def usage(self) -> Usage:
-        """Resident memory, processes and threads of the child and all its descendants."""
+        """Memory (resident, plus the run's tmpfs files and memfds), processes and threads of the
+        child and all its descendants."""
         if self.proc is None or self.proc.returncode is not None:
             return Usage()
         pids = [self.proc.pid, *descendants(self.proc.pid)]
         self.seen.update(pids)
         return Usage(
-            rss=sum(rss_of(pid) for pid in pids),
+            rss=sum(rss_of(pid) for pid in pids) + shared_memory_of(pids),
             processes=len(pids),
             threads=sum(task_count(pid) for pid in pids),
         )

@@ -20,7 +20,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +29,7 @@ from typing import Any
 
 from .environment import CONTROL_FD_ENV, WORKER_ARGV, child_env, default_threads
 from .events import (
+    ERROR_KINDS,
     End,
     Error,
     Event,
@@ -40,11 +40,15 @@ from .events import (
     Start,
     Warning,
     finite_or_none,
+    load_message,
 )
-from .output import LineAssembler
+from .history import Thinning
+from .output import LineAssembler, clean
 from .pool import SpareKey, WarmPool
 from .process import ChildProcess
 from .runtime import ENV_FD, MAX_PREDICTION_ROWS
+from .sandbox import hidden_path
+from .workdirs import make_workdir, work_folder
 
 FRAMEWORKS = ("keras", "pytorch", "python")
 KERAS_BACKENDS = ("tensorflow", "torch", "jax")
@@ -59,8 +63,16 @@ MAX_DATA_COPY = 64 * 1024 * 1024
 MEMORY_POLL = 0.05
 PARTIAL_INTERVAL = 0.1
 READ_SIZE = 1 << 16
+# The event channel (see _read_events): a message past these is dropped with a warning.
+MAX_MESSAGE_BYTES = 1 << 20  # 50 prediction rows of 784-pixel images are ~0.3 MB
+BATCH_METRIC_INTERVAL = 0.1  # per-batch metrics are coalesced to one per split per 0.1 s
+# Back-pressure: readers stop reading the child's pipes while this many events wait for the
+# consumer, so a flooding snippet blocks on its own write instead of the engine buffering it.
+QUEUE_HIGH = 256  # an Output event carries up to READ_SIZE bytes: <= 16 MB held
+QUEUE_LOW = 128
 CANCEL_GRACE = 2.0  # SIGINT reaches a keras fit in ~1-1.25 s; then SIGTERM, then SIGKILL
 TIMEOUT_GRACE = 1.0
+READ_DRAIN = 2.0  # after the child is gone, seconds the readers get to empty the pipes
 
 CHILD_TYPES = {"ready", "start", "metric", "prediction", "fact", "error", "done", "warning"}
 SIGNAL_NAMES = {
@@ -173,6 +185,37 @@ def infer_framework(source: str) -> str:
     return "python"
 
 
+class _EventQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The events between the readers and the consumer: never full for ``put_nowait`` (the
+    supervisor's closing ``None`` must always fit), but ``room()`` makes readers wait while
+    QUEUE_HIGH events are queued, until the consumer is down to QUEUE_LOW.
+
+    Uses the ``_init``/``_put``/``_get`` hooks asyncio.Queue keeps for subclasses.
+    """
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)  # type: ignore[misc]
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def _put(self, item: Event | None) -> None:
+        super()._put(item)  # type: ignore[misc]
+        if self.qsize() >= QUEUE_HIGH:
+            self._room.clear()
+
+    def _get(self) -> Event | None:
+        item: Event | None = super()._get()  # type: ignore[misc]
+        if self.qsize() <= QUEUE_LOW:
+            self._room.set()
+        return item
+
+    def has_room(self) -> bool:
+        return self._room.is_set()
+
+    async def room(self) -> None:
+        await self._room.wait()
+
+
 class Run:
     """One run of one snippet. Iterate ``events()`` once; call ``cancel()`` from anywhere."""
 
@@ -183,7 +226,7 @@ class Run:
         self.warm = False  # True when a warm spare ran this snippet
         self.child = ChildProcess()
         self.workdir: Path | None = None
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: _EventQueue = _EventQueue()
         self._t0 = time.monotonic()
         self._stop_reason: str | None = None  # cancelled | timeout | memory
         self._cancel_event: asyncio.Event | None = None
@@ -193,6 +236,9 @@ class Run:
         self._started = False
         self._error_seen = False
         self._nan_warned: set[str] = set()
+        self._held_batches: dict[str, Metric] = {}  # per split, see _handle_metric
+        self._last_batch: dict[str, float] = {}
+        self._batch_timer: asyncio.TimerHandle | None = None
         self._bad_messages = 0
         self.end: End | None = None
 
@@ -225,13 +271,19 @@ class Run:
         if self.pool is not None:
             self.pool.run_started()
         try:
-            self.workdir = self._make_workdir()
-            snippet = self.workdir / self._snippet_name()
-            snippet.write_text(self.spec.source or "", encoding="utf-8")
-            spare = await self.pool.take(key) if self.pool and not self.spec.env else None
-            if spare is not None:
+            plan, binds = self._plan_workdir()
+            # A spare's sandbox was set up before this run was known: it sees its own work
+            # dir but not data linked from a folder the sandbox hides (/tmp...): start cold.
+            warm_ok = self.pool is not None and not self.spec.env and not binds
+            spare = await self.pool.take(key) if self.pool is not None and warm_ok else None
+            if spare is not None and spare.workdir is not None:
                 self.child, self.warm = spare, True
+                self.workdir = self._make_workdir(plan, spare.workdir)
             else:
+                if spare is not None:  # no work dir of its own: unusable
+                    spare.kill_tree()
+                    spare.close()
+                self.workdir = self._make_workdir(plan)
                 await self.child.start(
                     WORKER_ARGV,
                     child_env(
@@ -241,11 +293,16 @@ class Run:
                         threads,
                         self.spec.env,
                         network=self.spec.network,
+                        memory_mb=self.spec.memory_mb,
+                        binds=[self.workdir, *binds],
                     ),
-                    self.workdir,
+                    work_folder(self.workdir),
                     ENV_FD,
                     CONTROL_FD_ENV,
                 )
+                self.child.workdir = self.workdir
+            snippet = work_folder(self.workdir) / self._snippet_name()
+            snippet.write_text(self.spec.source or "", encoding="utf-8")
             self.child.send_job(self._job(snippet, threads))
             tasks = [
                 asyncio.create_task(self._read_output("stdout")),
@@ -299,42 +356,83 @@ class Run:
         return round(time.monotonic() - self._t0, 4)
 
     def _put(self, event: Event) -> None:
+        """Queue an event; readers ``await self._room()`` before reading more, so the queue
+        stays near QUEUE_HIGH however fast the child writes."""
         self._queue.put_nowait(event)
+
+    async def _room(self) -> None:
+        """Back-pressure while the child lives: wait until the consumer has caught up.
+
+        Once the child is gone nothing more can arrive, so the readers empty the pipes at full
+        speed (a bounded amount: the pipe and the event reader's 2 MiB buffer): the supervisor
+        gives them only READ_DRAIN seconds, and the "done" message must not be lost.
+        """
+        if self.child.returncode is None:
+            await self._queue.room()
 
     def _snippet_name(self) -> str:
         name = Path(self.spec.path).name if self.spec.path else "snippet.py"
         return name if name.endswith(".py") else name + ".py"
 
-    def _make_workdir(self) -> Path:
-        """A fresh directory for the run.
+    def _plan_workdir(self) -> tuple[list[tuple[Path, str, bool]], list[Path]]:
+        """What goes into the run's directory, and the host paths its sandbox must show.
+
+        Returns (source, name, link?) entries and the paths the links lead to that the
+        sandbox would hide (under /tmp, /dev/shm...): those are bound into the run, at the
+        same path, so the links keep working.
 
         ``data_files`` (a lesson's data) are copied, so a snippet cannot change the lesson's
         originals (links past MAX_DATA_COPY bytes). The entries of ``data_dir`` (the folder of
         a file given to ``fwlearn run``) are linked, not copied: that folder can be anything,
         a home directory included, and the run should see it as ``python file.py`` there would.
         """
-        workdir = Path(tempfile.mkdtemp(prefix="fwlearn-run-"))
+        plan: list[tuple[Path, str, bool]] = []
+        names: set[str] = set()
         budget = MAX_DATA_COPY
         for item in map(Path, self.spec.data_files):
-            target = workdir / item.name
-            with contextlib.suppress(OSError, shutil.Error):
+            with contextlib.suppress(OSError):
                 size = _size_up_to(item, budget + 1)
-                if size > budget:
-                    target.symlink_to(item.resolve())
-                elif item.is_dir():
-                    shutil.copytree(item, target, symlinks=True)
-                elif item.is_file():
-                    shutil.copy2(item, target)
+                if item.is_dir() or item.is_file():
+                    plan.append((item, item.name, size > budget))
+                    names.add(item.name)
                 budget -= min(size, budget)
         data_dir = Path(self.spec.data_dir) if self.spec.data_dir else None
         if data_dir is not None and data_dir.is_dir():
-            for item in sorted(data_dir.iterdir()):
-                target = workdir / item.name
-                if item.name.startswith(".") or target.exists() or target.is_symlink():
-                    continue
-                if item.is_file() or item.is_dir():  # no sockets, fifos or devices
-                    with contextlib.suppress(OSError):
-                        target.symlink_to(item.resolve())
+            with contextlib.suppress(OSError):
+                for item in sorted(data_dir.iterdir()):
+                    if item.name.startswith(".") or item.name in names:
+                        continue
+                    if item.is_file() or item.is_dir():  # no sockets, fifos or devices
+                        plan.append((item, item.name, True))
+                        names.add(item.name)
+        targets = sorted(
+            {str(item.resolve()) for item, _, link in plan if link and hidden_path(str(item))}
+        )
+        if data_dir is not None and any(t.startswith(str(data_dir.resolve())) for t in targets):
+            targets.append(str(data_dir.resolve()))  # one bind for the folder, not each entry
+        binds: list[str] = []
+        for target in sorted(set(targets)):
+            if not any(target == b or target.startswith(b.rstrip("/") + "/") for b in binds):
+                binds.append(target)
+        return plan, [Path(b) for b in binds]
+
+    def _make_workdir(
+        self, plan: list[tuple[Path, str, bool]], workdir: Path | None = None
+    ) -> Path:
+        """Fill ``workdir`` (a spare's) or a fresh directory, named after this engine's pid
+        so that one left behind by a killed engine is swept at the next start."""
+        workdir = workdir or make_workdir()
+        for item, name, link in plan:
+            target = work_folder(workdir) / name
+            if target.exists() or target.is_symlink():
+                continue
+            with contextlib.suppress(OSError, shutil.Error):
+                if link:
+                    target.symlink_to(item.resolve())
+                elif item.is_dir():
+                    shutil.copytree(item, target, symlinks=True)
+                else:
+                    shutil.copy2(item, target)
         return workdir
 
     def _job(self, snippet: Path, threads: int) -> bytes:
@@ -346,21 +444,30 @@ class Run:
             "run_id": self.run_id,
             "path": str(snippet),
             "source": self.spec.source,
-            "cwd": str(self.workdir),
+            "cwd": str(snippet.parent),
             "threads": threads,
             "limits": limits,
         }
         return json.dumps(job).encode()
 
-    def _limits(self, network: str | None = None) -> dict[str, Any]:
-        """The limits in force, as the learner is shown them."""
+    def _limits(self, network: str | None = None, sandbox: Any = None) -> dict[str, Any]:
+        """The limits in force, as the learner is shown them.
+
+        ``sandbox`` is the worker's report (see ``sandbox.Report``): "sandbox" is its one-line
+        summary ("on", "partial (off: ...)", "off") for the status bar, "sandbox_checks" each
+        protection with why it is off, for ``fwlearn doctor``.
+        """
         linux = sys.platform.startswith("linux")
+        checks = dict(sandbox) if isinstance(sandbox, dict) else {}
+        summary = str(checks.pop("summary", "unknown"))
         return {
             "timeout_s": self.spec.timeout,
             "memory_mb": self.spec.memory_mb if linux else None,
             "max_processes": self.spec.max_processes if linux else None,
             "max_threads": self.spec.max_threads if linux else None,
             "network": network or ("allowed" if self.spec.network else "unknown"),
+            "sandbox": summary,
+            "sandbox_checks": {str(k): str(v) for k, v in checks.items()},
         }
 
     def _fallback_start(self, threads: int) -> Start:
@@ -384,6 +491,8 @@ class Run:
         sent_partial = ""
         last_partial = 0.0
         while True:
+            if not self._queue.has_room():
+                await self._room()
             try:
                 data = await asyncio.wait_for(reader.read(READ_SIZE), PARTIAL_INTERVAL)
             except asyncio.TimeoutError:
@@ -418,49 +527,73 @@ class Run:
             self._put(Output(self.run_id, self._now(), stream, tuple(rest)))  # type: ignore[arg-type]
 
     async def _read_events(self) -> None:
+        """Turn the child's JSON lines into events until the channel closes.
+
+        This reader must never die: a message it cannot use (not JSON, too large, nested too
+        deeply, a field of the wrong type, a non-finite epoch) becomes one Warning and is
+        dropped, and the next message is read as usual. Were it to die, later metrics would be
+        lost, the run reported "crashed", and a snippet that keeps reporting would block on a
+        full pipe until the timeout.
+        """
         reader = self.child.events
         assert reader is not None
         early = list(self.child.early_lines)
         while True:
+            if not self._queue.has_room():  # checked first: this loop runs per message
+                await self._room()
             try:
                 line = early.pop(0) if early else await reader.readline()
             except (ValueError, asyncio.LimitOverrunError):
-                self._bad_message()
+                self._bad_message("it is longer than the channel's buffer")
                 continue
             if not line:
                 break
-            try:
-                message = json.loads(line)
-            except ValueError:
-                self._bad_message()
-                continue
-            if not isinstance(message, dict) or message.get("type") not in CHILD_TYPES:
-                self._bad_message()
+            if len(line) > MAX_MESSAGE_BYTES:
+                self._bad_message(
+                    f"it is {len(line) / 2**20:.1f} MB (the limit is "
+                    f"{MAX_MESSAGE_BYTES // 2**20} MB)"
+                )
                 continue
             try:
+                message = load_message(line)
+                if not isinstance(message, dict) or message.get("type") not in CHILD_TYPES:
+                    raise ValueError("not a message fwlearn knows")
                 self._handle_message(message)
-            except (TypeError, ValueError, KeyError, AttributeError):
-                self._bad_message()
+            except RecursionError:
+                self._bad_message("it is nested too deeply")
+            except Exception as exc:  # whatever a hostile line does, the reader goes on
+                self._bad_message(str(exc)[:200] or type(exc).__name__)
+        self._flush_batches()
 
-    def _bad_message(self) -> None:
+    def _bad_message(self, reason: str = "") -> None:
+        """Count a dropped message; only the first gets a Warning, so garbage written to the
+        channel in a loop cannot flood the learner's log."""
         self._bad_messages += 1
         if self._bad_messages == 1:
+            why = f": {clean(reason)}" if reason else ""
             self._put(
                 Warning(
                     self.run_id,
                     self._now(),
                     "channel",
                     "ignored a malformed message on fwlearn's event channel "
-                    "(something other than fwlearn.report wrote to it)",
+                    f"(something other than fwlearn.report wrote to it){why}",
                 )
             )
 
     def _handle_message(self, message: dict[str, Any]) -> None:
+        """Build the event for one message, already cleaned by ``safe_value``.
+
+        Raises ValueError/TypeError for a field of the wrong type; the reader drops the message.
+        """
         kind = message["type"]
         now = self._now()
+        if kind != "metric":
+            self._flush_batches()  # a held batch metric goes out before what came after it
         if kind == "start":
             if self._started:
                 return
+            backend = message.get("keras_backend")
             self._put(
                 Start(
                     self.run_id,
@@ -468,54 +601,21 @@ class Run:
                     framework=str(message.get("framework", self.spec.framework)),
                     python=str(message.get("python", "")),
                     device=str(message.get("device", "cpu")),
-                    pid=int(message.get("pid") or self.child.pid or 0),
-                    keras_backend=message.get("keras_backend"),
+                    pid=_whole(message.get("pid"), "pid") or self.child.pid or 0,
+                    keras_backend=None if backend is None else str(backend),
                     versions={
                         str(k): str(v) for k, v in dict(message.get("versions") or {}).items()
                     },
-                    threads=int(message.get("threads") or 1),
-                    limits=self._limits(str(message.get("network") or "")),
+                    threads=_whole(message.get("threads"), "threads") or 1,
+                    limits=self._limits(str(message.get("network") or ""), message.get("sandbox")),
                 )
             )
         elif kind == "metric":
-            raw_values = message.get("values") or {}
-            values = {str(k): finite_or_none(v) for k, v in dict(raw_values).items()}
-            epoch, step = message.get("epoch"), message.get("step")
-            split = (
-                message.get("split")
-                if message.get("split") in ("train", "val", "test")
-                else "train"
-            )
-            self._put(
-                Metric(
-                    self.run_id,
-                    now,
-                    values,
-                    None if epoch is None else int(epoch),
-                    None if step is None else int(step),
-                    split,
-                )
-            )
-            for name, value in values.items():
-                if (
-                    value is None
-                    and name not in self._nan_warned
-                    and raw_values.get(name) is not None
-                ):
-                    self._nan_warned.add(name)
-                    where = f" at epoch {epoch}" if epoch is not None else ""
-                    self._put(
-                        Warning(
-                            self.run_id,
-                            now,
-                            "nan",
-                            f"{name} is {raw_values[name]}{where}: training diverged "
-                            "(try a smaller learning rate)",
-                        )
-                    )
+            self._handle_metric(message, now)
         elif kind == "prediction":
             rows = tuple(dict(row) for row in list(message.get("rows") or [])[:MAX_PREDICTION_ROWS])
-            self._put(Prediction(self.run_id, now, rows, int(message.get("total") or len(rows))))
+            total = _whole(message.get("total"), "total")
+            self._put(Prediction(self.run_id, now, rows, len(rows) if total is None else total))
         elif kind == "fact":
             self._put(Fact(self.run_id, now, str(message["name"]), message.get("value")))
         elif kind == "warning":
@@ -528,14 +628,67 @@ class Run:
             self._error_seen = True
             self._put(self._error_from_child(message, now))
         elif kind == "done":
-            self._exit_code_reported = int(message.get("exit_code") or 0)
-            peak = message.get("peak_rss_mb")
-            self._child_peak_mb = float(peak) if peak is not None else None
+            self._exit_code_reported = _whole(message.get("exit_code"), "exit_code") or 0
+            self._child_peak_mb = finite_or_none(message.get("peak_rss_mb"))
+
+    def _handle_metric(self, message: dict[str, Any], now: float) -> None:
+        raw_values = message.get("values") or {}
+        if not isinstance(raw_values, dict):
+            raise TypeError("metric values are not a mapping")
+        values = {str(k): finite_or_none(v) for k, v in raw_values.items()}
+        epoch, step = _whole(message.get("epoch"), "epoch"), _whole(message.get("step"), "step")
+        split = str(message.get("split"))
+        if split not in ("train", "val", "test"):
+            split = "train"
+        metric = Metric(self.run_id, now, values, epoch, step, split)  # type: ignore[arg-type]
+        if step is None:
+            self._flush_batches()
+            self._put(metric)
+        else:
+            # Coalesce: one batch metric per split per BATCH_METRIC_INTERVAL reaches the
+            # consumer; a newer one replaces a held one, which goes out when its time is up.
+            self._held_batches[split] = metric
+            wait = self._last_batch.get(split, -math.inf) + BATCH_METRIC_INTERVAL - time.monotonic()
+            if wait <= 0:
+                self._flush_batches()
+            elif self._batch_timer is None:  # due even if the snippet goes quiet now
+                loop = asyncio.get_running_loop()
+                self._batch_timer = loop.call_later(wait, self._flush_batches)
+        for name, value in values.items():
+            if value is None and name not in self._nan_warned and raw_values.get(name) is not None:
+                self._nan_warned.add(name)
+                where = f" at epoch {epoch}" if epoch is not None else ""
+                raw = raw_values[name]
+                what = raw if isinstance(raw, float) else "not a number"
+                self._put(
+                    Warning(
+                        self.run_id,
+                        now,
+                        "nan",
+                        f"{name} is {what}{where}: training diverged (try a smaller learning rate)",
+                    )
+                )
+
+    def _flush_batches(self) -> None:
+        """Send the held (coalesced) batch metrics."""
+        if self._batch_timer is not None:
+            self._batch_timer.cancel()
+            self._batch_timer = None
+        if not self._held_batches:
+            return
+        now = time.monotonic()
+        for split, metric in self._held_batches.items():
+            self._last_batch[split] = now
+            self._put(metric)
+        self._held_batches.clear()
 
     def _error_from_child(self, message: dict[str, Any], now: float) -> Error:
         kind = str(message.get("kind", "exception"))
+        if kind not in ERROR_KINDS:
+            kind = "exception"
         text = str(message.get("message", ""))
-        if message.get("exc_type") == "KeyboardInterrupt" and self._stop_reason:
+        exc_type = message.get("exc_type")
+        if exc_type == "KeyboardInterrupt" and self._stop_reason:
             kind = "timeout" if self._stop_reason == "timeout" else "cancelled"
             text = self._stop_message()
         line = message.get("line")
@@ -545,8 +698,8 @@ class Run:
             kind,  # type: ignore[arg-type]
             text,
             str(message.get("traceback") or ""),
-            int(line) if isinstance(line, int) else None,
-            message.get("exc_type"),
+            line if isinstance(line, int) and not isinstance(line, bool) else None,
+            None if exc_type is None else str(exc_type),
         )
 
     def _stop_message(self) -> str:
@@ -592,12 +745,15 @@ class Run:
                     await self._kill("processes")
                 elif deadline is not None and time.monotonic() >= deadline:
                     await self._stop("timeout", TIMEOUT_GRACE)
-            # The child is gone; whatever it left behind goes too, so the pipes close, and
-            # "end" means the whole tree is gone.
+            # The child is gone, and the run with it: in the sandbox its namespace died with
+            # it. Whatever it left behind goes too ("end" means the whole tree is gone); then
+            # the readers get READ_DRAIN to deliver what is still in the pipes. The end is
+            # decided here, not by the pipes closing: outside a sandbox an escaped daemon
+            # may hold them open for good.
             self.child.kill_tree()
             await self.child.wait_gone()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 5)
+                await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), READ_DRAIN)
         finally:
             cancel_task.cancel()
             wait_task.cancel()
@@ -663,6 +819,23 @@ class Run:
         return events
 
 
+def _whole(value: Any, name: str) -> int | None:
+    """An integer field of a child's message (epoch, step, pid...), or None when absent.
+
+    ``int(float("inf"))`` raised OverflowError inside the reader before; a huge epoch crashed
+    the app's chart. Anything that is not a finite whole number within 2**53 is refused.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} is {value}")
+    if abs(value) > 2**53:
+        raise ValueError(f"{name} is out of range")
+    return int(value)
+
+
 def _size_up_to(path: Path, limit: int) -> int:
     """Bytes under ``path``, counting no further than ``limit`` (a home folder can be huge)."""
     if not path.is_dir():
@@ -677,11 +850,130 @@ def _size_up_to(path: Path, limit: int) -> int:
     return total
 
 
+# What a RunResult keeps (see RunResult): the rest is counted in ``dropped``.
+MAX_KEPT_METRICS = 2_000  # epochs with their metrics, evenly thinned (and as many batch points)
+MAX_KEPT_FACTS = 1_000  # distinct fact names; a name reported again replaces its old value
+MAX_KEPT_NOTES = 200  # warnings, and errors, each
+
+
+@dataclass
+class _Groups:
+    """Metric events grouped by position (epoch, step), thinned as one series."""
+
+    thinning: Thinning = field(default_factory=lambda: Thinning(MAX_KEPT_METRICS))
+    position: object = None  # (epoch, step) of the latest group
+    index: int = -1  # the latest group's arrival index
+    members: list[Metric] = field(default_factory=list)  # the latest group's events
+    index_of: dict[int, int] = field(default_factory=dict)  # id(kept event) -> group index
+
+
 @dataclass
 class RunResult:
-    """Everything a finished run produced, with the views tests and the CLI ask for."""
+    """Everything a finished run produced, with the views tests and the CLI ask for.
 
-    events: list[Event]
+    Bounded, so a run that reports a million times cannot exhaust the CLI's or the app's
+    memory. 1,000,000 ``report(epoch=i, loss=...)`` calls, peak RSS of ``fwlearn run``: 518 MB
+    when every event was kept, 38 MB now (``--json``: 510 -> 36 MB; ``.venv/bin/python
+    bench/report_flood.py --only cli``, which measures it as ``/usr/bin/time`` does). Metric
+    events are kept per epoch (all splits of one epoch together) for at most
+    ``MAX_KEPT_METRICS`` epochs, thinned evenly over the run with the first and the latest
+    epoch always kept (``history.Thinning``); batch metrics likewise. ``final_metrics`` still
+    sees every value. Only the latest prediction table and the latest value of each fact are
+    kept, at most ``MAX_KEPT_FACTS`` names and ``MAX_KEPT_NOTES`` warnings and errors. Output is
+    kept whole: the engine caps it per stream (``MAX_OUTPUT_CHARS``). ``dropped`` counts
+    the events left out. Build one incrementally with ``add`` or from a list of events.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    dropped: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        given, self.events = self.events, []
+        self._final: dict[str, float | None] = {}
+        self._groups = {True: _Groups(), False: _Groups()}  # by "is an epoch metric"
+        self._facts: dict[str, Fact] = {}
+        self._prediction: Prediction | None = None
+        self._notes = {"warning": 0, "error": 0}
+        for event in given:
+            self.add(event)
+
+    def add(self, event: Event) -> None:
+        """Keep ``event`` (or count it in ``dropped``), within the caps above."""
+        if isinstance(event, Metric):
+            self._add_metric(event)
+            return
+        if isinstance(event, Fact):
+            previous = self._facts.get(event.name)
+            if previous is None and len(self._facts) >= MAX_KEPT_FACTS:
+                self.dropped += 1
+                return
+            if previous is not None:
+                self._remove([previous])
+            self._facts[event.name] = event
+        elif isinstance(event, Prediction):
+            if self._prediction is not None:
+                self._remove([self._prediction])
+            self._prediction = event
+        elif isinstance(event, (Warning, Error)):
+            if self._notes[event.type] >= MAX_KEPT_NOTES:
+                self.dropped += 1
+                return
+            self._notes[event.type] += 1
+        self.events.append(event)
+
+    def _add_metric(self, metric: Metric) -> None:
+        if metric.step is None:
+            prefix = "" if metric.split == "train" else f"{metric.split}_"
+            for name, value in metric.values.items():
+                self._final[prefix + name] = value
+        groups = self._groups[metric.step is None]
+        position: object = (metric.epoch, metric.step)
+        if metric.epoch is None and metric.step is None:
+            position = object()  # no position: each report is its own point
+        if position != groups.position:
+            thinning = groups.thinning
+            if groups.members and not thinning.keeps(groups.index):
+                self._remove(groups.members)  # it was kept only while it was the latest
+            groups.position, groups.index, groups.members = position, thinning.arrive(), []
+            if thinning.over():
+                thinning.halve()
+                self._compact(groups)
+        groups.members.append(metric)
+        groups.index_of[id(metric)] = groups.index
+        self.events.append(metric)
+
+    def _compact(self, groups: _Groups) -> None:
+        """Drop the metric events of ``groups`` that the doubled stride no longer keeps."""
+        keeps, index_of = groups.thinning.keeps, groups.index_of
+        kept: list[Event] = []
+        for event in self.events:
+            index = index_of.get(id(event)) if isinstance(event, Metric) else None
+            if index is None or keeps(index):
+                kept.append(event)
+            else:
+                del index_of[id(event)]
+                self.dropped += 1
+        self.events = kept
+
+    def _remove(self, gone: list[Event]) -> None:
+        """Remove these events, looking from the end (they are recent, so this is short)."""
+        if len(gone) == 1 and self.events and self.events[-1] is gone[0]:
+            self.events.pop()  # the usual case: the previous epoch, right before this one
+            self.dropped += 1
+            for groups in self._groups.values():
+                groups.index_of.pop(id(gone[0]), None)
+            return
+        ids = {id(event) for event in gone}
+        for position in range(len(self.events) - 1, -1, -1):
+            event = self.events[position]
+            if id(event) in ids:
+                del self.events[position]
+                ids.discard(id(event))
+                self.dropped += 1
+                for groups in self._groups.values():
+                    groups.index_of.pop(id(event), None)
+                if not ids:
+                    return
 
     @property
     def end(self) -> End:
@@ -707,23 +999,17 @@ class RunResult:
         return [m for m in self.metrics if m.step is None and m.split == split]
 
     def final_metrics(self) -> dict[str, float | None]:
-        """The last reported value of each metric, val/test ones prefixed as Keras names them."""
-        final: dict[str, float | None] = {}
-        for metric in self.metrics:
-            if metric.step is not None:
-                continue
-            prefix = "" if metric.split == "train" else f"{metric.split}_"
-            for name, value in metric.values.items():
-                final[prefix + name] = value
-        return final
+        """The last reported value of each metric, val/test ones prefixed as Keras names them
+        (from every metric reported, thinned or not)."""
+        return dict(self._final)
 
     @property
     def facts(self) -> dict[str, Any]:
-        return {e.name: e.value for e in self.events if isinstance(e, Fact)}
+        return {name: fact.value for name, fact in self._facts.items()}
 
     @property
     def predictions(self) -> Prediction | None:
-        return next((e for e in reversed(self.events) if isinstance(e, Prediction)), None)
+        return self._prediction
 
     def lines(self, stream: str | None = None) -> list[str]:
         return [
@@ -748,12 +1034,14 @@ async def run_async(
     pool: WarmPool | None = None,
 ) -> RunResult:
     """Run to completion inside a running event loop (with a warm spare if ``pool`` has one)."""
-    events: list[Event] = []
-    async for event in Run(spec, pool).events():
-        events.append(event)
-        if on_event is not None:
-            on_event(event)
-    return RunResult(events)
+    result = RunResult()
+    # aclosing: should on_event raise, the run still ends here (child killed, work dir gone).
+    async with contextlib.aclosing(Run(spec, pool).events()) as events:
+        async for event in events:
+            result.add(event)
+            if on_event is not None:
+                on_event(event)
+    return result
 
 
 def run_sync(spec: RunSpec, on_event: Callable[[Event], None] | None = None) -> RunResult:
@@ -764,15 +1052,18 @@ def run_sync(spec: RunSpec, on_event: Callable[[Event], None] | None = None) -> 
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGINT, run.cancel)
-        events: list[Event] = []
+        result = RunResult()
         try:
-            async for event in run.events():
-                events.append(event)
-                if on_event is not None:
-                    on_event(event)
+            # aclosing: should on_event raise (a printer on a closed pipe), the run still ends
+            # here, child killed and work dir removed, before the error propagates.
+            async with contextlib.aclosing(run.events()) as events:
+                async for event in events:
+                    result.add(event)
+                    if on_event is not None:
+                        on_event(event)
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGINT)
-        return RunResult(events)
+        return result
 
     return asyncio.run(main())

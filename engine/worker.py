@@ -31,7 +31,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-from fwlearn.engine import runtime
+from fwlearn.engine import runtime, sandbox
 from fwlearn.engine.environment import CONTROL_FD_ENV
 from fwlearn.engine.proctree import descendants
 
@@ -47,16 +47,15 @@ EXTRAS = {
 PACKAGE_NAMES = {"sklearn": "scikit-learn"}
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
 
 
 def main() -> None:
-    # Namespaces first: unshare() refuses a process that already has threads, and importing a
-    # framework starts many.
-    network = _isolate_network() if os.environ.get("FWLEARN_NETWORK") == "off" else "allowed"
+    # The sandbox first: unshare() refuses a process that already has threads, and importing a
+    # framework starts many. enter() returns in the sandboxed worker only (see sandbox.py).
     _die_with_parent()
-    _become_subreaper()
+    box = sandbox.enter(sandbox.Options.from_env())
+    if not box.pid_namespace:  # else the namespace's init reaps, and its end kills them all
+        _become_subreaper()
     faulthandler.enable()
     framework = os.environ.get("FWLEARN_FRAMEWORK", "python")
     threads = int(os.environ.get("FWLEARN_THREADS", "1"))
@@ -64,7 +63,9 @@ def main() -> None:
     try:
         with _quiet_import():
             info = prepare(framework, threads, warm=os.environ.get("FWLEARN_WARM") == "1")
-        info["network"] = network
+        info["network"] = box.network
+        info["sandbox"] = {"summary": box.summary, **box.checks}
+        info["host_pid"] = box.host_pid
         wants_cuda = os.environ.get("FWLEARN_DEVICE") == "cuda" and framework != "python"
         if wants_cuda and not info["device"].startswith("cuda"):
             runtime.send(
@@ -202,11 +203,12 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
             "framework": info["framework"],
             "python": platform.python_version(),
             "device": info["device"],
-            "pid": os.getpid(),
+            "pid": info.get("host_pid") or os.getpid(),
             "keras_backend": info.get("keras_backend"),
             "versions": info["versions"],
             "threads": threads,
             "network": info.get("network", "allowed"),
+            "sandbox": info.get("sandbox"),
         }
     )
     source = job["source"]
@@ -295,34 +297,6 @@ def _become_subreaper() -> None:
             _libc().prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def _isolate_network() -> str:
-    """Enter a new network namespace (only a downed loopback inside): no network at all.
-
-    Root can do it directly; an ordinary user needs an unprivileged user namespace, in which we
-    map our own uid/gid to themselves so files keep their owners. Returns what the learner is
-    told: "off", or why it could not be done.
-    """
-    if not sys.platform.startswith("linux"):
-        return "not isolated: needs Linux namespaces"
-    libc = _libc()
-    if os.geteuid() == 0 and libc.unshare(CLONE_NEWNET) == 0:
-        return "off"
-    uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return f"not isolated: {os.strerror(ctypes.get_errno())} (user namespaces disabled?)"
-    try:
-        for name, text in (
-            ("setgroups", "deny"),
-            ("uid_map", f"{uid} {uid} 1"),
-            ("gid_map", f"{gid} {gid} 1"),
-        ):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
-    except OSError as exc:
-        return f"off (identity mapping failed: {exc.strerror})"
-    return "off"
-
-
 def _die_with_parent() -> None:
     """If the app is killed, its runs must not live on as orphans (Linux only)."""
     if not sys.platform.startswith("linux"):
@@ -404,13 +378,14 @@ def _import_error(name: str, exc: BaseException) -> dict[str, Any]:
 
 
 def _syntax_error(exc: BaseException) -> dict[str, Any]:
+    """The message leaves the line out: it travels in ``line``, and every reader (the app's
+    log, ``fwlearn run``) prints it from there, so a line in the message said it twice."""
     line = getattr(exc, "lineno", None)
     msg = getattr(exc, "msg", None) or str(exc)
-    where = f" (line {line})" if line else ""
     return {
         "type": "error",
         "kind": "syntax",
-        "message": f"{type(exc).__name__}: {msg}{where}",
+        "message": f"{type(exc).__name__}: {msg}",
         "exc_type": type(exc).__name__,
         "traceback": "".join(traceback.format_exception_only(exc)),
         "line": line,
