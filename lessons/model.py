@@ -1,21 +1,18 @@
 """The lesson data model: what the loader produces and what the app, the CLI and checks read.
 
-Everything here is a frozen dataclass built once by ``fwlearn.lessons.loader`` and never mutated,
-so the app can share one ``Lesson`` between screens and workers without copying. Stdlib only: the
-app's process must stay free of torch/tensorflow, and ``fwlearn check`` must start fast.
-
-Checks take run results *duck-typed* (``.ok``, ``.final_metrics()``, ``.facts``) rather than
-importing ``fwlearn.engine.RunResult``, so this package does not depend on the engine and tests can
-pass tiny fakes.
+Everything here is a frozen dataclass built once by the loader (``fwlearn.lessons.loader``) and
+never mutated, so the app can share one ``Lesson`` between screens and workers without copying.
+Stdlib only: the app's process must stay free of torch/tensorflow, and ``fwlearn check`` must
+start fast. Judging a run against an exercise is not here but in ``fwlearn.lessons.verify``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from .values import show
 
 SIDES = ("keras", "pytorch")
 # Not keras.py: `python keras.py` puts the file's folder first on sys.path, so its own
@@ -25,19 +22,6 @@ LESSON_FILE = "lesson.md"
 SOLUTION_DIR = "solution"
 FORMAT_VERSION = 1
 DEFAULT_TIMEOUT = 60.0
-PASS_MARK, FAIL_MARK = "✓", "✗"
-
-
-class ResultLike(Protocol):
-    """What a check needs from a finished run (``fwlearn.engine.RunResult`` satisfies it)."""
-
-    @property
-    def ok(self) -> bool: ...
-
-    def final_metrics(self) -> dict[str, float | None]: ...
-
-    @property
-    def facts(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -106,78 +90,29 @@ class Condition:
 
     @property
     def name(self) -> str:
+        """The metric or fact the condition reads."""
         return self.metric if self.metric is not None else (self.fact or "?")
 
     def applies_to(self, side: str) -> bool:
+        """Whether a run of ``side`` is judged by this condition."""
         return self.side in ("both", side)
 
     def describe(self) -> str:
         """The condition in words for the learner, e.g. ``val_accuracy >= 0.9 (both)``."""
-        return f"{self._requirement()} ({self.side})"
+        return f"{self.requirement()} ({self.side})"
 
-    def _requirement(self) -> str:
+    def requirement(self) -> str:
+        """The bounds alone, e.g. ``0.1 <= loss <= 0.5``: the "needs ..." of a failed check."""
         parts: list[str] = []
         if self.min is not None and self.max is not None:
-            parts.append(f"{_fmt(self.min)} <= {self.name} <= {_fmt(self.max)}")
+            parts.append(f"{show(self.min)} <= {self.name} <= {show(self.max)}")
         elif self.min is not None:
-            parts.append(f"{self.name} >= {_fmt(self.min)}")
+            parts.append(f"{self.name} >= {show(self.min)}")
         elif self.max is not None:
-            parts.append(f"{self.name} <= {_fmt(self.max)}")
+            parts.append(f"{self.name} <= {show(self.max)}")
         if self.equals is not None:
-            parts.append(f"{self.name} == {_fmt(self.equals)}")
+            parts.append(f"{self.name} == {show(self.equals)}")
         return " and ".join(parts) or self.name
-
-    def holds(self, value: Any) -> bool:
-        """Whether a reported value meets the bounds (numbers compare with a tiny tolerance)."""
-        if value is None:
-            return False
-        if self.min is not None or self.max is not None:
-            if not _is_number(value):
-                return False
-            if self.min is not None and value < self.min:
-                return False
-            if self.max is not None and value > self.max:
-                return False
-        if self.equals is not None:
-            return _equal(value, self.equals)
-        return True
-
-    def check(self, side: str, result: ResultLike) -> tuple[bool, str]:
-        """Evaluate against one run: (passed, a human line naming the side and the value)."""
-        source = result.final_metrics() if self.metric is not None else result.facts
-        what = "metric" if self.metric is not None else "fact"
-        if self.name not in source:
-            return (
-                False,
-                f"{FAIL_MARK} {side}: no {what} {self.name} reported; needs {self._requirement()}",
-            )
-        value = source[self.name]
-        if value is None:
-            return False, f"{FAIL_MARK} {side}: {self.name} is NaN; needs {self._requirement()}"
-        if self.holds(value):
-            return True, f"{PASS_MARK} {side}: {self._with_value(value)}"
-        return (
-            False,
-            f"{FAIL_MARK} {side}: {self.name} is {_fmt(value)}; needs {self._requirement()}",
-        )
-
-    def _with_value(self, value: Any) -> str:
-        shown = _fmt(value)
-        if self.min is not None and self.max is not None:
-            return f"{self.name} {shown} in [{_fmt(self.min)}, {_fmt(self.max)}]"
-        if self.min is not None:
-            return f"{self.name} {shown} >= {_fmt(self.min)}"
-        if self.max is not None:
-            return f"{self.name} {shown} <= {_fmt(self.max)}"
-        return f"{self.name} == {shown}"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """Whether an exercise check passed, with one human line per condition (✓/✗ side: ...)."""
-
-    passed: bool
-    messages: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -198,38 +133,6 @@ class Exercise:
         except KeyError:
             raise KeyError(f"the exercise has no solution for {side!r}") from None
         return path.read_text(encoding="utf-8")
-
-    def evaluate_side(self, side: str, result: ResultLike) -> CheckResult:
-        """The conditions that apply to ``side``, on that side's run (which must have ended ok)."""
-        messages: list[str] = []
-        passed = True
-        if not result.ok:
-            passed = False
-            messages.append(f"{FAIL_MARK} {side}: the run did not finish ok")
-        for condition in self.checks:
-            if condition.applies_to(side):
-                held, message = condition.check(side, result)
-                passed = passed and held
-                messages.append(message)
-        return CheckResult(passed, tuple(messages))
-
-    def evaluate(self, results: Mapping[str, Any]) -> CheckResult:
-        """The whole check: every side in ``sides`` ran and meets every condition for it.
-
-        Runs of sides the exercise does not touch are ignored: their code is not the learner's.
-        """
-        messages: list[str] = []
-        passed = True
-        for side in self.sides:
-            result = results.get(side)
-            if result is None:
-                passed = False
-                messages.append(f"{FAIL_MARK} {side}: not run yet")
-                continue
-            outcome = self.evaluate_side(side, result)
-            passed = passed and outcome.passed
-            messages.extend(outcome.messages)
-        return CheckResult(passed, tuple(messages))
 
 
 @dataclass(frozen=True)
@@ -318,21 +221,3 @@ class Pack:
             if problem.folder is not None and problem.folder not in loaded:
                 grouped.setdefault(problem.folder, []).append(problem)
         return grouped
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _equal(value: Any, expected: Any) -> bool:
-    if _is_number(value) and _is_number(expected):
-        return math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-12)
-    if isinstance(value, (list, tuple)) and isinstance(expected, (list, tuple)):
-        return len(value) == len(expected) and all(_equal(a, b) for a, b in zip(value, expected))
-    return bool(value == expected)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)

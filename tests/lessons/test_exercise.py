@@ -1,8 +1,9 @@
-"""Exercise checks on fake run results (and once on a real RunResult built from events)."""
+"""Exercise checks (``fwlearn.lessons.verify``) on fake run results, and once on a real
+RunResult built from events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,10 @@ import pytest
 
 from fwlearn.engine.events import End, Fact, Metric, Start
 from fwlearn.engine.runner import RunResult
-from fwlearn.lessons import Condition, Exercise
+from fwlearn.lessons import Condition, Exercise, Lesson, load_lesson, verify_lesson, verify_side
+
+BASICS, _ = load_lesson(Path(__file__).parent / "fixtures" / "good" / "01-basics")
+assert BASICS is not None
 
 
 @dataclass
@@ -36,15 +40,27 @@ def cond(side: str = "both", metric: str | None = None, fact: str | None = None,
     )
 
 
-def exercise(*checks: Condition, sides: tuple[str, ...] = ("keras", "pytorch")) -> Exercise:
-    return Exercise(
-        task="t",
-        hint="h",
-        sides=sides,
-        fails_initially=True,
-        solution={side: Path(f"solution/{side}.py") for side in sides},
-        checks=checks,
+def exercise(*checks: Condition, sides: tuple[str, ...] = ("keras", "pytorch")) -> Lesson:
+    """A lesson whose exercise has these conditions (the rest of it is the good fixture's)."""
+    assert BASICS is not None
+    return replace(
+        BASICS,
+        exercise=Exercise(
+            task="t",
+            hint="h",
+            sides=sides,
+            fails_initially=True,
+            solution={side: Path(f"solution/{side}.py") for side in sides},
+            checks=checks,
+        ),
     )
+
+
+def check(condition: Condition, side: str, result: FakeResult) -> tuple[bool, str]:
+    """One condition alone on one run: (passed, its line)."""
+    verdict = verify_side(exercise(condition), side, result)
+    (message,) = verdict.messages
+    return verdict.passed, message
 
 
 ACCURACY = cond(metric="val_accuracy", min=0.9)
@@ -53,7 +69,7 @@ EPOCHS = cond(fact="epochs", equals=8)
 
 def test_passes_when_every_condition_holds_on_every_side() -> None:
     good = FakeResult({"val_accuracy": 0.93}, {"epochs": 8})
-    outcome = exercise(ACCURACY, EPOCHS).evaluate({"keras": good, "pytorch": good})
+    outcome = verify_lesson(exercise(ACCURACY, EPOCHS), {"keras": good, "pytorch": good})
     assert outcome.passed
     assert outcome.messages == (
         "✓ keras: val_accuracy 0.93 >= 0.9",
@@ -66,7 +82,7 @@ def test_passes_when_every_condition_holds_on_every_side() -> None:
 def test_fails_when_one_side_misses_a_bound() -> None:
     good = FakeResult({"val_accuracy": 0.93}, {"epochs": 8})
     low = FakeResult({"val_accuracy": 0.81}, {"epochs": 3})
-    outcome = exercise(ACCURACY, EPOCHS).evaluate({"keras": good, "pytorch": low})
+    outcome = verify_lesson(exercise(ACCURACY, EPOCHS), {"keras": good, "pytorch": low})
     assert not outcome.passed
     assert "✗ pytorch: val_accuracy is 0.81; needs val_accuracy >= 0.9" in outcome.messages
     assert "✗ pytorch: epochs is 3; needs epochs == 8" in outcome.messages
@@ -74,14 +90,14 @@ def test_fails_when_one_side_misses_a_bound() -> None:
 
 def test_every_side_of_the_exercise_must_have_run() -> None:
     good = FakeResult({"val_accuracy": 0.93}, {"epochs": 8})
-    outcome = exercise(ACCURACY).evaluate({"keras": good})
+    outcome = verify_lesson(exercise(ACCURACY), {"keras": good})
     assert not outcome.passed
     assert outcome.messages[-1] == "✗ pytorch: not run yet"
 
 
 def test_a_run_that_did_not_end_ok_fails_even_with_good_numbers() -> None:
     crashed = FakeResult({"val_accuracy": 0.99}, ok=False)
-    outcome = exercise(ACCURACY, sides=("keras",)).evaluate({"keras": crashed})
+    outcome = verify_lesson(exercise(ACCURACY, sides=("keras",)), {"keras": crashed})
     assert not outcome.passed
     assert outcome.messages[0] == "✗ keras: the run did not finish ok"
 
@@ -89,19 +105,20 @@ def test_a_run_that_did_not_end_ok_fails_even_with_good_numbers() -> None:
 def test_sides_outside_the_exercise_are_ignored() -> None:
     good = FakeResult({"val_accuracy": 0.95})
     untouched = FakeResult({}, ok=False)  # the side the learner does not edit
-    outcome = exercise(ACCURACY, sides=("pytorch",)).evaluate({"keras": untouched, "pytorch": good})
+    lesson = exercise(ACCURACY, sides=("pytorch",))
+    outcome = verify_lesson(lesson, {"keras": untouched, "pytorch": good})
     assert outcome.passed
     assert outcome.messages == ("✓ pytorch: val_accuracy 0.95 >= 0.9",)
 
 
-def test_evaluate_side_uses_only_conditions_for_that_side() -> None:
+def test_verify_side_uses_only_conditions_for_that_side() -> None:
     keras_only = cond("keras", metric="accuracy", min=0.5)
     torch_only = cond("pytorch", fact="params", max=100)
-    ex = exercise(keras_only, torch_only)
+    lesson = exercise(keras_only, torch_only)
     result = FakeResult({"accuracy": 0.6}, {"params": 1000})
-    keras = ex.evaluate_side("keras", result)
+    keras = verify_side(lesson, "keras", result)
     assert keras.passed and keras.messages == ("✓ keras: accuracy 0.6 >= 0.5",)
-    torch = ex.evaluate_side("pytorch", result)
+    torch = verify_side(lesson, "pytorch", result)
     assert not torch.passed and torch.messages == (
         "✗ pytorch: params is 1000; needs params <= 100",
     )
@@ -128,21 +145,21 @@ def test_condition_bounds(condition: Condition, value: Any, passed: bool) -> Non
         result = FakeResult(metrics={condition.name: value})
     else:
         result = FakeResult(facts={condition.name: value})
-    held, message = condition.check("keras", result)
+    held, message = check(condition, "keras", result)
     assert held is passed
     assert message.startswith("✓ keras: " if passed else "✗ keras: ")
 
 
 def test_missing_metric_or_fact_says_so() -> None:
-    held, message = ACCURACY.check("keras", FakeResult())
+    held, message = check(ACCURACY, "keras", FakeResult())
     assert not held
     assert message == "✗ keras: no metric val_accuracy reported; needs val_accuracy >= 0.9"
-    held, message = EPOCHS.check("pytorch", FakeResult())
+    held, message = check(EPOCHS, "pytorch", FakeResult())
     assert message == "✗ pytorch: no fact epochs reported; needs epochs == 8"
 
 
 def test_nan_metric_says_nan() -> None:
-    held, message = ACCURACY.check("keras", FakeResult({"val_accuracy": None}))
+    held, message = check(ACCURACY, "keras", FakeResult({"val_accuracy": None}))
     assert not held and "val_accuracy is NaN" in message
 
 
@@ -165,7 +182,7 @@ def test_works_with_the_engines_run_result() -> None:
         End("r1", 2.0, "ok", 0, 2.0),
     ]
     result = RunResult(events)
-    outcome = exercise(ACCURACY, EPOCHS, sides=("keras",)).evaluate({"keras": result})
+    outcome = verify_lesson(exercise(ACCURACY, EPOCHS, sides=("keras",)), {"keras": result})
     assert outcome.passed, outcome.messages
     failed = RunResult([*events[:-1], End("r1", 2.0, "failed", 1, 2.0)])
-    assert not exercise(ACCURACY, sides=("keras",)).evaluate({"keras": failed}).passed
+    assert not verify_lesson(exercise(ACCURACY, sides=("keras",)), {"keras": failed}).passed

@@ -137,6 +137,21 @@ def test_pitfalls_are_found_with_section_and_line(good: Pack) -> None:
     assert "**Pitfall:**" in basics.prose_for("Load the data")
 
 
+def test_a_fence_closes_only_with_its_own_marker(tmp_path: Path) -> None:
+    """A ``~~~`` line inside a ```` ``` ```` fence is code: the quote after it is still inside
+    the fence, so it is no pitfall note (and the ``## `` line is no heading)."""
+    folder = copy_lesson(tmp_path)
+    path = replace_in_lesson(
+        folder,
+        "> Just a quote, not a pitfall.",
+        "```text\n~~~\n> **Pitfall:** inside a code fence, not a note\n## Nope\n```\n",
+    )
+    lesson, problems = load_lesson(folder)
+    assert problems == [] and lesson is not None
+    assert [pitfall.line for pitfall in lesson.pitfalls] == [line_of(path, "> **Pitfall:** the")]
+    assert "> **Pitfall:** inside a code fence" in lesson.prose_for("Train")
+
+
 def test_exercise_fields(good: Pack) -> None:
     basics = good.get("basics")
     facts = good.get("facts")
@@ -334,6 +349,10 @@ def replace_in_lesson(folder: Path, old: str, new: str) -> Path:
             "a solution for pytorch",
         ),
         ("timeout = 30", "timeout = -1", "timeout = -1", "timeout must be a positive"),
+        # TOML has nan and inf; a NaN timeout never fires, an infinite one never ends a run.
+        ("timeout = 30", "timeout = nan", "timeout = nan", "seconds, not nan"),
+        ("timeout = 30", "timeout = inf", "timeout = inf", "seconds, not inf"),
+        ("min = 0.95", "min = nan", "min = nan", "check min must be a number, not nan"),
         ("[exercise]", "[exercise]\nextra = 1", "extra = 1", 'unknown key "extra" in [exercise]'),
     ],
 )
