@@ -1,7 +1,9 @@
 # Two commands that work on a fresh machine with Python >= 3.10 and pip:
 #   make run    set everything up (first time only) and open the app
 #   make test   set everything up (first time only) and run lint + the whole test suite
-# The venv is rebuilt when pyproject.toml or the constraints file changes.
+# (`make setup` only sets up.) The `fwlearn` command lands in .venv/bin: run it as
+# .venv/bin/fwlearn, or `source .venv/bin/activate` to have it on PATH.
+# The venv is updated when pyproject.toml or the constraints file changes.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +13,9 @@ CONSTRAINTS := fwlearn/constraints.txt
 # CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
 EXTRAS := torch,tensorflow-cpu,data,dev
 
-.PHONY: run test check lint format bench clean
+.PHONY: setup run test check lint format bench clean
+
+setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/fwlearn
@@ -32,11 +36,16 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# PYTHONWARNINGS: setuptools notes on every editable install of a non-src layout that folders
+# named like the package may shadow it; here fwlearn/ is the package itself, so it only adds
+# ten lines of noise to the first `make run`.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
+	PYTHONWARNINGS="ignore:Editable installation" \
+		$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	touch $(STAMP)
+	@echo "fwlearn is installed in $(VENV): run $(BIN)/fwlearn, or 'source $(BIN)/activate' first"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

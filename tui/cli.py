@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -30,6 +31,7 @@ from fwlearn.engine.runner import (
     run_async,
     run_sync,
 )
+from fwlearn.tui import jsonout
 from fwlearn.tui.store import StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -59,15 +61,42 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"fwlearn {_version()}")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
+    # --timeout/--memory default to None so a lesson's own timeout can apply; their help shows
+    # the engine's defaults instead of argparse's "None".
+    defaults = RunSpec()
     run = commands.add_parser("run", help="run a Python file or a lesson, headless")
-    run.add_argument("target", help="a .py file, or a lesson id")
+    run.add_argument(
+        "target", help="a .py file, or a lesson: its id or its number in 'fwlearn list'"
+    )
     run.add_argument("--framework", choices=FRAMEWORKS, help="default: inferred from imports")
-    run.add_argument("--side", choices=SIDES, default="both", help="for a lesson: which file")
+    run.add_argument(
+        "--side", choices=SIDES, default="both", help="for a lesson: which file (default: both)"
+    )
     run.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
-    run.add_argument("--timeout", type=_positive_float, default=None, metavar="S")
-    run.add_argument("--memory", type=int, default=None, metavar="MB", help="resident memory cap")
-    run.add_argument("--device", choices=DEVICES, default="auto")
-    run.add_argument("--keras-backend", choices=KERAS_BACKENDS, default="tensorflow")
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help=f"wall-clock limit in seconds (default: {defaults.timeout:g}; a lesson's own "
+        "timeout for a lesson)",
+    )
+    run.add_argument(
+        "--memory",
+        type=int,
+        default=None,
+        metavar="MB",
+        help=f"resident memory cap (default: {defaults.memory_mb})",
+    )
+    run.add_argument(
+        "--device", choices=DEVICES, default="auto", help="where to run (default: %(default)s)"
+    )
+    run.add_argument(
+        "--keras-backend",
+        choices=KERAS_BACKENDS,
+        default="tensorflow",
+        help="the backend Keras runs on (default: %(default)s)",
+    )
     run.add_argument("--network", action="store_true", help="let the snippet use the network")
     run.add_argument("--lessons", dest="run_lessons", metavar="DIR", help="lesson pack to look in")
 
@@ -91,6 +120,7 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    _tolerant_output()
     args = build_parser().parse_args(argv)
     try:
         code = dispatch(args)
@@ -106,6 +136,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_OK
     sys.exit(code)
+
+
+def _tolerant_output() -> None:
+    """Text that cannot be encoded is printed escaped (``\\udcff``) instead of crashing.
+
+    File names that are not UTF-8 reach Python as lone surrogates; under a strict UTF-8 stdout
+    (``PYTHONIOENCODING=utf-8``, many non-C locales) printing one raised UnicodeEncodeError
+    and ended ``fwlearn list`` with a traceback. The C locale's ``surrogateescape`` is kept: it
+    prints the name's own bytes.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -166,8 +210,18 @@ def run_file(args: argparse.Namespace) -> int:
 
 
 def json_printer(event: Event) -> None:
-    """``--json``: exactly one event per line on stdout, nothing else there."""
-    sys.stdout.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+    """``--json``: exactly one event per line on stdout, nothing else there.
+
+    Strict JSON (``jsonout.dumps``): a NaN or infinite number (a fact, ``--timeout inf`` in
+    the limits) is written as null, since ``NaN``/``Infinity`` make strict parsers (``jq``,
+    ``JSON.parse``) reject the line. The engine has already cleaned every string.
+    """
+    data = event.to_dict()
+    try:  # the usual case, at C speed: a 1,000,000-report flood is 1,000,000 lines
+        line = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a NaN or an infinity somewhere
+        line = jsonout.dumps(data)
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
@@ -214,6 +268,9 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    # float() also takes "nan" and "inf": a NaN timeout never fires (every comparison is false).
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
@@ -267,12 +324,25 @@ def doctor() -> int:
     print()
     linux = sys.platform.startswith("linux")
     defaults = RunSpec()
+    sandbox = str(limits.get("sandbox", "unknown"))
+    checks = dict(limits.get("sandbox_checks") or {})
+    pid_ns = checks.get("pid namespace") == "on"
     rows = [
-        ("fresh process per run", "yes (own session; the whole process tree is killed at the end)"),
+        (
+            "fresh process per run",
+            "yes (own PID namespace: nothing of a run outlives it)"
+            if pid_ns
+            else "yes (own session; the whole process tree is killed at the end)",
+        ),
         ("wall-clock timeout", f"yes (default {defaults.timeout:g} s)"),
         (
             "memory cap (resident)",
-            f"yes (default {defaults.memory_mb} MB)" if linux else "no (needs /proc)",
+            (
+                f"yes (default {defaults.memory_mb} MB: resident memory"
+                + (", private /tmp and /dev/shm, memfds)" if pid_ns else ", memfds)")
+            )
+            if linux
+            else "no (needs /proc)",
         ),
         (
             "process / thread cap",
@@ -281,9 +351,11 @@ def doctor() -> int:
             else "no (needs /proc)",
         ),
         ("network for snippets", str(limits.get("network", "unknown"))),
-        ("secrets removed from env", "yes (TOKEN, SECRET, KEY, PASSWORD, AWS_*, ...)"),
+        ("environment", "allow list (PATH, HOME, LANG, LC_*, CUDA_*, TF_*, ...; FWLEARN_PASS_ENV)"),
         ("killed if fwlearn dies", "yes" if linux else "no"),
+        ("sandbox", sandbox),
     ]
+    rows += [(f"  {name}", state) for name, state in checks.items()]
     print("limits and isolation:")
     for label, value in rows:
         print(f"  {label:<29}{value}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
-import json
 import os
 import shutil
 import sys
@@ -33,8 +32,8 @@ from fwlearn.engine.runner import (
     run_async,
     run_sync,
 )
-from fwlearn.lessons import SIDES, CheckResult, Lesson, LessonProblem, Pack, load_pack
-from fwlearn.lessons.model import PASS_MARK
+from fwlearn.lessons import SIDES, Lesson, LessonProblem, LessonVerdict, Pack, load_pack, verify
+from fwlearn.tui import jsonout
 from fwlearn.tui.cli import (
     EXIT_FAILED,
     EXIT_OK,
@@ -61,12 +60,32 @@ def open_pack(*candidates: str | Path | None) -> Pack:
 
 
 def find_lesson(pack: Pack, wanted: str) -> Lesson | None:
-    """A lesson by id, or by folder name (``04-training``) since that is what authors see."""
-    return pack.get(wanted) or next((x for x in pack.lessons if x.folder.name == wanted), None)
+    """A lesson by id, by folder name (``04-training``, what authors see) or by the number in
+    ``fwlearn list``'s ``#`` column (``4``, what learners see).
+
+    An id wins over a number (ids may be digits); a number two lessons share matches neither.
+    """
+    found = pack.get(wanted) or next((x for x in pack.lessons if x.folder.name == wanted), None)
+    if found is None and _is_lesson_number(wanted):
+        numbered = [lesson for lesson in pack.lessons if lesson.order == int(wanted)]
+        found = numbered[0] if len(numbered) == 1 else None
+    return found
 
 
 def unknown_lesson_message(pack: Pack, wanted: str) -> str:
     """One line: the id was not found, with close matches (or all ids when none is close)."""
+    if _is_lesson_number(wanted) and pack.lessons:
+        shared = [lesson.id for lesson in pack.lessons if lesson.order == int(wanted)]
+        if len(shared) > 1:
+            return f"lessons {', '.join(shared)} share the number {int(wanted)}: give the id"
+        numbers = sorted({lesson.order for lesson in pack.lessons})
+        contiguous = numbers == list(range(numbers[0], numbers[-1] + 1))
+        known = (
+            f"{numbers[0]}-{numbers[-1]}"
+            if contiguous and len(numbers) > 1
+            else ", ".join(map(str, numbers))
+        )
+        return f"no lesson {wanted} (the lessons are numbered {known})"
     names = pack.ids + [lesson.folder.name for lesson in pack.lessons]
     close = list(dict.fromkeys(difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)))
     if close:
@@ -74,6 +93,11 @@ def unknown_lesson_message(pack: Pack, wanted: str) -> str:
     if pack.ids:
         return f'no lesson "{wanted}" (lessons: {", ".join(pack.ids)})'
     return f'no lesson "{wanted}": the pack at {pack.root} has no lessons'
+
+
+def _is_lesson_number(text: str) -> bool:
+    """Whether ``text`` is a lesson's number as ``fwlearn list`` shows it (``4``), not an id."""
+    return text.isascii() and text.isdigit()
 
 
 def problems_of(pack: Pack, wanted: str) -> list[LessonProblem]:
@@ -148,7 +172,7 @@ def list_main(args: argparse.Namespace, progress: Mapping[str, str] | None = Non
             ],
             "problems": [str(p) for p in pack.problems],
         }
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(jsonout.dumps(data, indent=2))
         return EXIT_OK
     width = terminal_width()
     if not pack.lessons and not broken:
@@ -251,7 +275,7 @@ def run_lesson(args: argparse.Namespace) -> int:
             "passed": outcome.passed,
             "messages": list(outcome.messages),
         }
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.write(jsonout.dumps(record) + "\n")
     else:
         width = terminal_width()
         print()
@@ -262,22 +286,9 @@ def run_lesson(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results.values()) else EXIT_FAILED
 
 
-def _lesson_check(lesson: Lesson, results: Mapping[str, RunResult]) -> CheckResult:
+def _lesson_check(lesson: Lesson, results: Mapping[str, RunResult]) -> LessonVerdict:
     """The exercise check on the sides that ran; with one side, only that side's conditions."""
-    exercise = lesson.exercise
-    if set(exercise.sides) <= set(results):
-        return exercise.evaluate(results)
-    ran = [side for side in results if side in exercise.sides]
-    if not ran:
-        edits = " and ".join(exercise.sides)
-        return CheckResult(False, (f"the exercise is on the {edits} side: run that side",))
-    messages: list[str] = []
-    passed = True
-    for side in ran:
-        outcome = exercise.evaluate_side(side, results[side])
-        passed = passed and outcome.passed
-        messages.extend(outcome.messages)
-    return CheckResult(passed, tuple(messages))
+    return verify.verify_lesson(lesson, results, only_ran=True)
 
 
 # -- fwlearn check ------------------------------------------------------------------------------
@@ -426,19 +437,34 @@ def _framework_of(path: Path) -> str:
 
 
 def verify_lesson(lesson: Lesson, planned: Sequence[CheckJob]) -> list[str]:
-    """The check must pass on the solutions and, when ``fails_initially``, fail on the start."""
+    """The check must pass on the solutions and, when ``fails_initially``, fail on each side's
+    starting file.
+
+    ``fails_initially`` is judged per side: a learner who opens a lesson whose keras file already
+    passes has nothing to do on that side, even if the pytorch side still fails (judging both
+    sides together let such a pack through).
+    """
     mine = [job for job in planned if job.lesson is lesson]
-    start = {job.side: job.result for job in mine if job.what == "start" and job.result}
-    solved = dict(start)
-    solved.update({job.side: job.result for job in mine if job.what == "solution" and job.result})
+    start = {job.side: job for job in mine if job.what == "start" and job.result is not None}
+    solved = {side: job.result for side, job in start.items()}
+    solved.update(
+        {job.side: job.result for job in mine if job.what == "solution" and job.result is not None}
+    )
     verdicts = []
     exercise = lesson.exercise
-    on_solution = exercise.evaluate(solved)
+    on_solution = verify.verify_lesson(lesson, solved)
     if not on_solution.passed:
-        failing = [m for m in on_solution.messages if not m.startswith(PASS_MARK)]
-        verdicts.append("\n    ".join(["the check fails on the solution:", *failing]))
-    if exercise.fails_initially and exercise.evaluate(start).passed:
-        verdicts.append("the check already passes on the starting code (fails_initially = true)")
+        verdicts.append("\n    ".join(["the check fails on the solution:", *on_solution.failing]))
+    if exercise.fails_initially:
+        for side in exercise.sides:
+            job = start.get(side)
+            if job is None or job.result is None:
+                continue  # it did not run at all: already reported as a failed run
+            if verify.verify_side(lesson, side, job.result).passed:
+                verdicts.append(
+                    f"the {side} starting file {display_path(job.path)} already passes its "
+                    "side's check (fails_initially = true)"
+                )
     return verdicts
 
 
@@ -447,7 +473,7 @@ def check_label(job: CheckJob) -> str:
     exercise = job.lesson.exercise
     if job.side not in exercise.sides or job.result is None:
         return "-"
-    return "pass" if exercise.evaluate_side(job.side, job.result).passed else "fail"
+    return "pass" if verify.verify_side(job.lesson, job.side, job.result).passed else "fail"
 
 
 class CheckTable:

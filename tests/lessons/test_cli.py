@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,145 @@ def test_run_unknown_lesson_is_a_usage_error() -> None:
         == 'fwlearn: error: no lesson "basic" (did you mean: basics, 01-basics?)'
     )
     assert done.stdout == ""
+
+
+def test_check_fails_when_one_starting_file_already_solves_its_side() -> None:
+    """fails_initially is judged per side: the keras start passing is an error even though the
+    pytorch start fails (judged together, the check 'failed' on the start and all looked fine)."""
+    done = fwlearn("check", "half-solved")
+    assert done.returncode == 1, done.stdout + done.stderr
+    table = rows(done.stdout)
+    assert table[("half-solved", "keras", "start")][:2] == ["ok", "pass"]
+    assert table[("half-solved", "pytorch", "start")][:2] == ["ok", "fail"]
+    path = os.path.join("half-solved", "01-half-solved", "in_keras.py")
+    assert (
+        f"half-solved: the keras starting file {path} already passes its side's check "
+        "(fails_initially = true)"
+    ) in done.stdout
+    assert "pytorch starting file" not in done.stdout
+    assert "FAILED: 1 unexpected check (1 lesson, 4 runs)" in done.stdout
+
+
+def test_run_and_check_accept_the_lesson_number_that_list_shows() -> None:
+    listed = fwlearn("list", "--lessons", GOOD)
+    assert re.search(r"^\s+2\s+facts\s", listed.stdout, re.MULTILINE), listed.stdout
+    done = fwlearn("run", "2", "--side", "pytorch", "--lessons", GOOD)
+    assert done.returncode == 0, done.stderr
+    assert "── facts · pytorch" in done.stdout
+    assert "✓ pytorch: answer == 42" in done.stdout
+    checked = fwlearn("check", GOOD, "--lesson", "2")
+    assert checked.returncode == 0, checked.stdout
+    assert "all good: 1 lesson, 3 runs" in checked.stdout
+    missing = fwlearn("run", "7", "--lessons", GOOD)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "fwlearn: error: no lesson 7 (the lessons are numbered 1-2)"
+
+
+def test_run_help_shows_the_defaults() -> None:
+    done = fwlearn("run", "--help", columns=200)
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "--timeout S wall-clock limit in seconds (default: 120; a lesson's own timeout" in text
+    assert "--memory MB resident memory cap (default: 4096)" in text
+    assert "--side {keras,pytorch,both} for a lesson: which file (default: both)" in text
+    assert "(default: None)" not in text
+    for odd in ("nan", "inf"):  # float() takes both; a NaN timeout would never fire
+        done = fwlearn("run", "basics", "--lessons", GOOD, "--timeout", odd)
+        assert done.returncode == 2
+        assert f"--timeout: must be a finite number, not '{odd}'" in done.stderr
+
+
+def _strict_json(data: bytes) -> object:
+    """JSON as a strict reader takes it: UTF-8, no NaN/Infinity."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(data.decode("utf-8"), parse_constant=refuse)
+
+
+def test_list_survives_folder_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """A folder name with bytes that are not UTF-8 (a pack unpacked from an old archive) comes
+    back from the OS with lone surrogates: `list --json` printed them (invalid UTF-8, or a
+    UnicodeEncodeError crash under a strict UTF-8 stdout), the human listing crashed too."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    odd = os.fsdecode(b"01-caf\xe9")  # Latin-1 é
+    shutil.copytree(FIXTURES / GOOD / "01-basics", pack / odd)
+    (pack / os.fsdecode(b"02-\xff")).mkdir()  # broken: no lesson.md
+    for encoding in ({}, {"PYTHONIOENCODING": "utf-8"}):
+        env = {**os.environ, "COLUMNS": "80", **encoding}
+        done = subprocess.run(
+            [sys.executable, "-m", "fwlearn", "list", "--json", "--lessons", str(pack)],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        data = _strict_json(done.stdout)
+        assert isinstance(data, dict)
+        assert [lesson["id"] for lesson in data["lessons"]] == ["basics"]
+        assert data["lessons"][0]["folder"].endswith("01-caf\ufffd")
+        assert data["broken"][0]["folder"].endswith("02-\ufffd")
+        human = subprocess.run(
+            [sys.executable, "-m", "fwlearn", "list", "--lessons", str(pack)],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
+        assert human.returncode == 0, human.stderr.decode(errors="replace")
+        assert b"basics" in human.stdout and b"broken (1;" in human.stdout
+
+
+def test_run_lesson_json_check_record_is_strict_json(tmp_path: Path) -> None:
+    """The closing lesson_check record quotes reported values: a fact holding a lone surrogate
+    (text decoded with surrogateescape) must not make that line invalid UTF-8."""
+    pack = tmp_path / "pack"
+    shutil.copytree(FIXTURES / GOOD / "02-facts", pack / "02-facts")
+    program = pack / "02-facts" / "in_pytorch.py"
+    source = program.read_text(encoding="utf-8")
+    program.write_text(
+        source.replace('report_fact("answer", 42)', 'report_fact("answer", "caf\\udce9")'),
+        encoding="utf-8",
+    )
+    command = ["run", "facts", "--side", "pytorch", "--json", "--lessons", str(pack)]
+    done = subprocess.run(
+        [sys.executable, "-m", "fwlearn", *command],
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    record = _strict_json(done.stdout.splitlines()[-1])
+    assert isinstance(record, dict) and record["type"] == "lesson_check"
+    assert record["passed"] is False
+    assert record["messages"] == ["✗ pytorch: answer is caf\ufffd; needs answer == 42"]
+
+
+def test_strict_json_helper() -> None:
+    from fwlearn.tui import jsonout
+
+    text = jsonout.dumps(
+        {"nan": float("nan"), "inf": [float("-inf"), 1.5], "odd\udcff": ("\udcff", "\U0001f600")}
+    )
+    assert _strict_json(text.encode("utf-8")) == {
+        "nan": None,
+        "inf": [None, 1.5],
+        "odd\ufffd": ["\ufffd", "\U0001f600"],
+    }
+
+
+def test_a_number_two_lessons_share_asks_for_the_id(tmp_path: Path) -> None:
+    from fwlearn.tui.lessoncmds import find_lesson, open_pack, unknown_lesson_message
+
+    for name, lesson_id in (("a", "first"), ("b", "second")):
+        shutil.copytree(FIXTURES / GOOD / "01-basics", tmp_path / name)
+        lesson_md = tmp_path / name / "lesson.md"
+        text = lesson_md.read_text(encoding="utf-8")
+        lesson_md.write_text(text.replace('id = "basics"', f'id = "{lesson_id}"'), "utf-8")
+    pack = open_pack(tmp_path)
+    assert [(lesson.id, lesson.order) for lesson in pack.lessons] == [("first", 1), ("second", 1)]
+    assert find_lesson(pack, "1") is None
+    assert (
+        unknown_lesson_message(pack, "1") == "lessons first, second share the number 1: give the id"
+    )
+    assert find_lesson(pack, "second") is pack.lessons[1]
