@@ -106,6 +106,16 @@ class LessonProgress:
 
 
 @dataclass(frozen=True)
+class LessonSnapshot:
+    """Everything ``reset(lesson_id)`` forgets, as it was: for the app's one-step undo."""
+
+    lesson_id: str
+    lesson: tuple[Any, ...] | None  # the lessons row (None: the lesson had none)
+    edits: tuple[tuple[Any, ...], ...]
+    runs: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One finished run in the history."""
 
@@ -299,7 +309,12 @@ class Store:
     @_failsafe(lambda record, *_: LessonProgress(record.lesson_id))
     def record_run(self, record: RunRecord) -> LessonProgress:
         """Add a run to the history and update the lesson; it is done once both sides ran ok
-        and the exercise check passed (in any order, over any number of runs)."""
+        and the exercise check passed (in any order, over any number of runs).
+
+        "done" follows the checks: a run whose check failed (``check_passed=False``) clears
+        ``check_passed`` and ``done``, so a lesson whose code no longer passes shows it; a run
+        that decides nothing (``None``: the other side has not run, a cancelled run) keeps them.
+        """
         now = time.time()
         ok_column = {"keras": "keras_ok", "pytorch": "pytorch_ok"}.get(record.side)
         with self._tx() as db:
@@ -329,6 +344,11 @@ class Store:
                 db.execute(
                     "UPDATE lessons SET check_passed = 1 WHERE lesson_id = ?", (record.lesson_id,)
                 )
+            elif record.check_passed is not None:
+                db.execute(
+                    "UPDATE lessons SET check_passed = 0, done = NULL WHERE lesson_id = ?",
+                    (record.lesson_id,),
+                )
             db.execute(
                 "UPDATE lessons SET done = ? WHERE lesson_id = ? AND done IS NULL "
                 "AND keras_ok AND pytorch_ok AND check_passed",
@@ -338,6 +358,40 @@ class Store:
                 "SELECT * FROM lessons WHERE lesson_id = ?", (record.lesson_id,)
             ).fetchone()
         return _progress(row)
+
+    @_failsafe(lambda *_: None)
+    def set_not_passing(self, lesson_id: str) -> None:
+        """The code that passed the check is gone (reset to an original known to fail): the
+        lesson is no longer done until a run passes again."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE lessons SET check_passed = 0, done = NULL WHERE lesson_id = ?",
+                (lesson_id,),
+            )
+
+    @_failsafe(lambda *_: None)
+    def restore_progress(self, progress: LessonProgress) -> None:
+        """Write a lesson's row back as ``progress`` holds it (undo of a reset or a change)."""
+        with self._tx() as db:
+            if not progress.started:
+                db.execute("DELETE FROM lessons WHERE lesson_id = ?", (progress.lesson_id,))
+                return
+            db.execute(
+                "INSERT OR REPLACE INTO lessons (lesson_id, started, updated, keras_ok, "
+                "pytorch_ok, check_passed, done, section, side) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    progress.lesson_id,
+                    progress.started,
+                    progress.updated,
+                    int(progress.keras_ok),
+                    int(progress.pytorch_ok),
+                    int(progress.check_passed),
+                    progress.done,
+                    progress.section,
+                    progress.side,
+                ),
+            )
 
     @_failsafe(lambda *_, **__: [])
     def runs(self, lesson_id: str | None = None, limit: int = 1000) -> list[RunRecord]:
@@ -398,6 +452,36 @@ class Store:
                     db.execute(f"DELETE FROM {table}")
                 else:
                     db.execute(f"DELETE FROM {table} WHERE lesson_id = ?", (lesson_id,))
+
+    @_failsafe(lambda lesson_id, *_: LessonSnapshot(lesson_id, None, (), ()))
+    def snapshot(self, lesson_id: str) -> LessonSnapshot:
+        """One lesson's rows in every table, to hand back to ``restore`` (one transaction, so
+        the three reads agree)."""
+        with self._tx() as db:
+            rows = {
+                table: tuple(
+                    tuple(row)
+                    for row in db.execute(
+                        f"SELECT * FROM {table} WHERE lesson_id = ?", (lesson_id,)
+                    ).fetchall()
+                )
+                for table in ("lessons", "edits", "runs")
+            }
+        lesson = rows["lessons"][0] if rows["lessons"] else None
+        return LessonSnapshot(lesson_id, lesson, rows["edits"], rows["runs"])
+
+    @_failsafe(lambda *_: None)
+    def restore(self, snapshot: LessonSnapshot) -> None:
+        """Put a lesson back exactly as ``snapshot`` saw it (whatever happened in between)."""
+        with self._tx() as db:
+            for table in ("lessons", "edits", "runs"):
+                db.execute(f"DELETE FROM {table} WHERE lesson_id = ?", (snapshot.lesson_id,))
+            parts = (("lessons", (snapshot.lesson,) if snapshot.lesson else ()),)
+            parts += (("edits", snapshot.edits), ("runs", snapshot.runs))
+            for table, rows in parts:
+                for row in rows:
+                    marks = ", ".join("?" * len(row))
+                    db.execute(f"INSERT INTO {table} VALUES ({marks})", row)
 
 
 def _progress(row: sqlite3.Row) -> LessonProgress:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.lesson import LessonScreen
+from fwlearn.tui.screens.solution import SolutionScreen, diff_lines
 from fwlearn.tui.widgets.code_pane import CodePane
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
 from fwlearn.tui.widgets.metrics_chart import MetricsChart
@@ -77,7 +78,7 @@ async def test_edits_survive_a_restart_and_reset_brings_the_original(
         editor = screen.query_one("#code-pytorch", CodePane).editor
         editor.focus()
         editor.move_cursor((0, 0))
-        await pilot.press(*"# mine", "enter")
+        await pilot.press("e", *"# mine", "enter")  # e: editing mode (code is read-only before)
         await pilot.pause(0.7)
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -86,9 +87,7 @@ async def test_edits_survive_a_restart_and_reset_brings_the_original(
         assert pane.text.startswith("# mine\n")
         assert not screen.query_one("#code-keras", CodePane).text.startswith("# mine")
         pane.editor.focus()
-        await pilot.press("escape")  # leave the editor: letters are commands again
-        pane.editor.focus()
-        screen.reset_side("pytorch")
+        await pilot.press("r", "y")  # reset the focused side, confirmed
         assert pane.text == screen.lesson.files["pytorch"].source
         assert app.store.edit("basics", "pytorch") is None
 
@@ -107,7 +106,7 @@ async def test_completing_the_exercise_marks_the_lesson_done(
         await wait(pilot, done(screen, "keras", "pytorch"))
         assert app.store.lesson("basics").state == "done"
         assert "Check passed" in screen.query_one("#exercise").check
-        assert "EPOCHS = 4" in screen.query_one("#exercise").solution
+        assert screen.solution_shown  # revealed once the check passed
         await pilot.press("escape", "q")
         await wait(pilot, lambda: isinstance(app.screen, BrowserScreen))
         table = app.screen.query_one("#lessons")
@@ -132,7 +131,9 @@ async def test_failing_check_then_hint_and_confirmed_solution(
         assert not panel.solution
         await pilot.press("s")
         await pilot.press("y")
-        assert "EPOCHS = 4" in panel.solution
+        await wait(pilot, lambda: isinstance(app.screen, SolutionScreen))
+        _label, mine, solution = app.screen.sides["keras"]
+        assert "+ EPOCHS = 4" in "\n".join(line.plain for line in diff_lines(mine, solution))
         assert app.store.lesson("basics").state == "in progress"
 
 

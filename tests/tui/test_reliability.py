@@ -135,11 +135,13 @@ def _marked_pack(tmp_path: Path, marker: Path) -> Path:
 
 
 async def test_opening_lessons_runs_no_lesson_code(
-    make_app: Callable[..., Any], tmp_path: Path, wait: Any
+    make_app: Callable[..., Any], tmp_path: Path, wait: Any, monkeypatch: Any
 ) -> None:
     """Browse, open both lessons, step through sections, switch sides and leave: no snippet
     starts (no child process at all with warm spares off; spares, when on, only import a
     framework). Then Run, to prove the marker does work."""
+    # The marker is in the host's /tmp, which a sandboxed run does not see (its /tmp is its own).
+    monkeypatch.setenv("FWLEARN_SANDBOX", "off")
     marker = tmp_path / "ran.txt"
     app = make_app(_marked_pack(tmp_path, marker))
     async with app.run_test(size=WIDE) as pilot:
@@ -167,12 +169,16 @@ async def test_opening_lessons_runs_no_lesson_code(
 def test_list_and_progress_commands_run_no_lesson_code(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     pack = _marked_pack(tmp_path, marker)
+    # Sandbox off: a sandboxed run could not write the marker into the host's /tmp, and this test
+    # would pass even if listing did run lesson code.
+    env = {**os.environ, "FWLEARN_SANDBOX": "off"}
     for args in (["list"], ["list", "--json"], ["progress"]):
         done = subprocess.run(  # FWLEARN_HOME is a tmp folder (tests/conftest.py)
             [sys.executable, "-m", "fwlearn", "--lessons", str(pack), *args],
             capture_output=True,
             text=True,
             timeout=60,
+            env=env,
         )
         assert done.returncode == 0, done.stderr
         assert args == ["progress"] or "basics" in done.stdout

@@ -82,3 +82,93 @@ def test_lines_wider_than_the_log_are_folded_not_cut() -> None:
     assert folded[-1] == "short" and len(folded) == 4
     assert "loss: 0.6829" in " ".join(part.strip() for part in folded)
     assert _wrap(["a" * 10], 40) == ["a" * 10]
+
+
+EPOCH_LINE = "3/3 - 0s - 9ms/step - accuracy: 0.9750 - loss: 0.0916 - val_accuracy: 0.9875"
+
+
+async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown() -> None:
+    """F7 at 80 columns: the side not on screen has width 0 while its epochs arrive."""
+    log = RunLog()
+    log.display = False
+    app = LogApp(log)
+    async with app.run_test(size=(40, 10)) as pilot:
+        log.push([EPOCH_LINE, "done"])
+        await pilot.pause(0.2)
+        log.display = True
+        await pilot.pause(0.2)
+        screen = visible_text(app)
+        assert "0.9875" in screen, screen  # the end of the line, not cut at the edge
+        assert all(len(line) <= 40 for line in log.lines)
+        await pilot.resize_terminal(100, 10)  # wider again: one line each
+        await pilot.pause(0.2)
+        assert list(log.lines) == [EPOCH_LINE, "done"]
+
+
+def traceback_lines(snippet: str, site: str) -> list[str]:
+    """What a Keras failure prints to stderr: the learner's frame, keras's, a C++ log line."""
+    return [
+        "Epoch 1/3",
+        "W0000 00:00:1733077000.123456   12345 local_rendezvous.cc:412] Local rendezvous is",
+        "Traceback (most recent call last):",
+        f'  File "{snippet}", line 53, in <module>',
+        "    model.fit(x, y, epochs=3)",
+        f'  File "{site}/keras/src/utils/traceback_utils.py", line 122, in error_handler',
+        "    raise e.with_traceback(filtered_tb) from None",
+        f'  File "{site}/keras/src/layers/input_spec.py", line 227, in assert_input_compat',
+        "    raise ValueError(",
+        "    ^^^^^^^^^^^^^^^^^",
+        "ValueError: Input 0 of layer dense is incompatible with the layer",
+        "I0000 00:00:1733077001.000000   12345 cpu_allocator.cc:99] freed",
+    ]
+
+
+async def test_framework_frames_and_native_log_lines_fold_under_the_learners_frames() -> None:
+    log = RunLog()
+    app = LogApp(log)
+    site = "/venv/lib/python3.11/site-packages"
+    printed = traceback_lines("/lessons/04-training/in_keras.py", site)
+    async with app.run_test(size=(140, 20)) as pilot:
+        log.push(printed[:7])  # a traceback can arrive in two flushes, mid-frame
+        log.flush_now()
+        log.push(printed[7:])
+        await pilot.pause(0.2)
+        shown = list(log.lines)
+        assert shown == [
+            "Epoch 1/3",
+            "  … 1 framework line hidden (f shows them)",
+            "Traceback (most recent call last):",
+            '  File "/lessons/04-training/in_keras.py", line 53, in <module>',
+            "    model.fit(x, y, epochs=3)",
+            "  … 5 framework lines hidden (f shows them)",
+            "ValueError: Input 0 of layer dense is incompatible with the layer",
+            "  … 1 framework line hidden (f shows them)",
+        ]
+        assert log.hidden_lines == 7
+        assert log.text == "\n".join(printed)  # kept as printed
+        log.focus()
+        await pilot.press("f")
+        assert list(log.lines) == printed and log.hidden_lines == 0
+        await pilot.press("f")
+        assert list(log.lines) == shown
+
+
+async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it() -> None:
+    log = RunLog()
+    app = LogApp(log)
+    site = "/usr/lib/python3/dist-packages"
+    async with app.run_test(size=(80, 5)) as pilot:  # a 5-line log, as at 80x24
+        log.push(f"epoch {i}" for i in range(30))
+        log.pin("✗ exception (line 53): ValueError: Input 0 of layer dense is incompatible")
+        log.push(traceback_lines("/l/in_keras.py", site) * 3)
+        log.push(["── failed in 3.20 s"])
+        await pilot.pause(0.2)
+        screen = visible_text(app).splitlines()
+        assert len(screen) == 5 and screen[-1].startswith("✗ exception (line 53): ValueError"), (
+            screen
+        )
+        assert "── failed in 3.20 s" in screen[-2]
+        log.reset()
+        log.push(["next run"])
+        await pilot.pause(0.2)
+        assert list(log.lines) == ["next run"]

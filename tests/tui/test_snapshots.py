@@ -30,3 +30,16 @@ def test_lesson_screen(
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_lesson)
+
+
+def test_lesson_step_explanation(snap_compare: Any, make_app: Callable[..., Any]) -> None:
+    """80x24 on a step, in reading mode: the explanation (with its pitfall) has the room and
+    the focus, the footer lists the one-key commands."""
+
+    async def open_step(pilot: Any) -> None:
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await pilot.press("f3")
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=open_step)

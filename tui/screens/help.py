@@ -23,25 +23,43 @@ HELP = """\
 | q | quit |
 | Ctrl+P | command palette (every action, searchable) |
 
-## Lesson
+## Lesson: reading mode (where a lesson opens)
+Letters are commands; nothing you type goes into the code.
+
 | key | does |
 |---|---|
+| ↑ ↓ PgUp PgDn | scroll the focused pane (the explanation when a lesson opens) |
+| Tab / Shift+Tab | move between the explanation, the code, the logs and the results |
+| m | full screen for the focused pane (Esc returns) |
+| F3 / Ctrl+↓, F2 / Ctrl+↑ | next / previous step: both editors jump to it |
 | F5 / F6 / F7 | run Keras / run PyTorch / run both |
-| Esc | cancel running side(s); in an editor with nothing running: leave the editor |
-| Ctrl+C | cancel the run of the side you are editing (copies when nothing runs) |
-| Ctrl+↓ / F3, Ctrl+↑ / F2 | next / previous step: both editors jump to it |
-| Tab | move between the editors and panels |
-| Ctrl+T | narrow terminals: next tab (Keras, PyTorch, Results) |
-| F8 | results: Chart, Compare, Predictions, Exercise |
+| Esc | cancel the running side (all running sides if the focus is on neither) |
+| e / Enter | edit the code of the current side (a click in the code does it too) |
 | h | show the exercise hint |
 | s | show the solution (asks first) |
-| r | reset the focused side to the original code |
+| t | take the solution into the current side's code (asks first; u undoes) |
+| r | reset the current side to the original code (asks first; u undoes) |
+| R | start the lesson over: code, progress and run history (asks first; u undoes) |
+| u | undo the last reset or taken solution |
 | b | switch the Keras backend (tensorflow / torch) |
-| Ctrl+O | edit the focused side in $EDITOR |
+| Ctrl+T | narrow terminals: next tab (Keras, PyTorch, Results) |
+| F8 | results: Chart, Compare, Predictions, Exercise |
+| Ctrl+O | edit the current side in $VISUAL / $EDITOR (opens at the step's line) |
+| ? | this help |
 | q | back to the lesson list |
 
+## Lesson: editing mode
+| key | does |
+|---|---|
+| letters, Tab, Enter | type into the code (Ctrl+Z / Ctrl+Y undo and redo typing) |
+| Esc | stop editing: back to reading mode (a run goes on) |
+| F5 / F6 / F7, F2 / F3 | run, and change steps, as in reading mode |
+| Ctrl+C | cancel the run of the side you are editing (copies when nothing runs) |
+| Ctrl+O | continue in $EDITOR at the cursor's line |
+
 Your edits are saved as you type and come back after a restart.
-A lesson is **done** when both sides ran successfully and the exercise check passed.
+A lesson is **done** while its exercise check passes: both sides ran successfully and the check
+passed. A later run whose check fails (or resetting code that passed) makes it not done again.
 """
 
 

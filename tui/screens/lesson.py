@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shlex
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import (
     Footer,
-    Markdown,
     Static,
     Tab,
     TabbedContent,
@@ -40,14 +41,17 @@ from textual.worker import Worker, WorkerState
 
 from fwlearn.engine.events import End, Error, Event, Metric, Output, Prediction, Start, Warning
 from fwlearn.engine.runner import Run, RunSpec, UsageError, infer_framework
+from fwlearn.lessons import section_line, verify_lesson, verify_side
+from fwlearn.tui.results_tabs import CHART, EXERCISE, PREDICTIONS, ResultsTabs
 from fwlearn.tui.runstate import SideRun
 from fwlearn.tui.screens.confirm import ConfirmScreen
 from fwlearn.tui.store import RunRecord
 from fwlearn.tui.widgets.code_pane import LABELS, CodePane
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
-from fwlearn.tui.widgets.exercise_panel import ExercisePanel
+from fwlearn.tui.widgets.exercise_panel import ExercisePanel, literal
 from fwlearn.tui.widgets.metrics_chart import MetricsChart
 from fwlearn.tui.widgets.predictions_table import PredictionsTable
+from fwlearn.tui.widgets.prose_pane import ProsePane
 from fwlearn.tui.widgets.run_log import RunLog
 from fwlearn.tui.widgets.status_bar import StatusBar
 
@@ -56,7 +60,6 @@ if TYPE_CHECKING:
 
 SIDES = ("keras", "pytorch")
 NARROW_BELOW = 120  # FACTS.md: at 80 columns each side would get ~36 columns of code
-SECTION_MARKER = re.compile(r"^# %%[ \t]*(.*?)\s*$")
 SAVE_INTERVAL = 0.5
 YIELD_EVERY = 0.02  # hand the event loop back while draining a burst of engine events
 
@@ -64,23 +67,35 @@ YIELD_EVERY = 0.02  # hand the event loop back while draining a burst of engine 
 class LessonScreen(Screen[None]):
     """One lesson. ``narrow`` flips the ``-narrow`` class; the .tcss turns columns into tabs."""
 
+    # The footer lists the shown ones in this order whatever has the focus, and only those
+    # enabled now (check_action). At 80 columns it holds 78 of 80 cells with a run going
+    # ("esc Cancel" first): short labels, no palette entry (Ctrl+P still works), and F2/F3
+    # are named in the title line; every other key is in the help screen (?). Checked by
+    # tests/tui/test_first_hour.py. Two Esc bindings share one footer slot: "Done" while
+    # editing, "Cancel" while a run goes in reading mode.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f5", "run('keras')", "Run Keras", priority=True),
-        Binding("f6", "run('pytorch')", "Run PyTorch", priority=True),
-        Binding("f7", "run_both", "Run both", priority=True),
-        Binding("escape", "cancel", "Cancel", priority=True, show=False),
-        Binding("ctrl+c", "cancel_focused", "Cancel", priority=True, show=False),
-        Binding("ctrl+down,f3", "section(1)", "Next step", priority=True),
-        Binding("ctrl+up,f2", "section(-1)", "Prev step", priority=True),
+        Binding("escape", "stop_editing", "Done", priority=True),
+        Binding("escape", "cancel", "Cancel", priority=True),
+        Binding("f5", "run('keras')", "Keras", priority=True),
+        Binding("f6", "run('pytorch')", "PyTorch", priority=True),
+        Binding("f7", "run_both", "Both", priority=True),
+        Binding("e,enter", "edit", "Edit"),
+        Binding("f3,ctrl+down", "section(1)", "Next step", priority=True, show=False),
+        Binding("f2,ctrl+up", "section(-1)", "Prev step", priority=True, show=False),
         Binding("h", "hint", "Hint"),
         Binding("s", "show_solution", "Solution"),
-        Binding("r", "reset_side", "Reset side"),
-        Binding("b", "switch_backend", "Backend"),
-        Binding("ctrl+o", "open_in_editor", "$EDITOR", priority=True),
-        Binding("ctrl+t", "next_tab", "Next tab", priority=True),
-        Binding("f8", "next_insight", "Chart/Compare/…", priority=True),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "back", "Lessons"),
+        Binding("ctrl+c", "cancel_focused", "Cancel", priority=True, show=False),
+        Binding("r", "reset_side", "Reset side", show=False),
+        Binding("R", "reset_lesson", "Reset lesson", show=False),
+        Binding("t", "take_solution", "Take solution", show=False),
+        Binding("u", "undo", "Undo", show=False),
+        Binding("m", "maximize", "Full screen", show=False),
+        Binding("b", "switch_backend", "Backend", show=False),
+        Binding("ctrl+o", "open_in_editor", "$EDITOR", priority=True, show=False),
+        Binding("ctrl+t", "next_tab", "Next tab", priority=True, show=False),
+        Binding("f8", "next_insight", "Chart/Compare/…", priority=True, show=False),
     ]
 
     narrow: reactive[bool] = reactive(False)
@@ -96,6 +111,10 @@ class LessonScreen(Screen[None]):
         self.hint_shown = False
         self.solution_shown = False
         self.side_checks: dict[str, Any] = {}
+        self.editing: str | None = None  # the side in editing mode; None: reading mode
+        self._last_side = "keras"  # where side commands (r, t, Ctrl+O, e) act without a focus
+        self._undo: Undo | None = None
+        self._panes: dict[str, CodePane] = {}  # kept: save_edits runs after unmount too
 
     @property
     def fwapp(self) -> FwlearnApp:
@@ -105,7 +124,7 @@ class LessonScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-title")
-        yield Markdown(id="prose")
+        yield ProsePane(id="prose")
         yield Tabs(
             Tab("Keras", id="tab-keras"),
             Tab("PyTorch", id="tab-pytorch"),
@@ -114,7 +133,8 @@ class LessonScreen(Screen[None]):
         )
         with Horizontal(id="editors"):
             for side in SIDES:
-                yield CodePane(side, self._code_for(side), id=f"code-{side}")
+                self._panes[side] = CodePane(side, self._code_for(side), id=f"code-{side}")
+                yield self._panes[side]
         with Horizontal(id="bottom"):
             for side in SIDES:
                 log = RunLog(id=f"log-{side}", classes=f"-{side}")
@@ -130,7 +150,7 @@ class LessonScreen(Screen[None]):
                 with TabPane("Exercise", id="pane-exercise"):
                     yield ExercisePanel(id="exercise")
         yield StatusBar(id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.add_class("-tab-keras")
@@ -158,7 +178,9 @@ class LessonScreen(Screen[None]):
         self._want_spares()
         self.set_interval(SAVE_INTERVAL, self.save_edits, name="save-edits")
         self.set_interval(0.5, self._tick, name="elapsed")
-        self.query_one("#editor-keras").focus()
+        # Reading mode: the explanation has the focus, so one-key commands work at once and
+        # nothing typed lands in the code until the learner asks to edit (e / Enter / a click).
+        self.query_one("#prose", ProsePane).focus()
 
     def on_unmount(self) -> None:
         self.save_edits()
@@ -174,6 +196,8 @@ class LessonScreen(Screen[None]):
     def watch_tab(self, old: str, new: str) -> None:
         self.remove_class(f"-tab-{old}")
         self.add_class(f"-tab-{new}")
+        if self.editing and self.narrow and self.editing != new:
+            self.stop_editing()  # its editor is hidden now: keys must not go on typing into it
 
     @on(Tabs.TabActivated, "#narrow-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -182,9 +206,17 @@ class LessonScreen(Screen[None]):
             self.tab = event.tab.id.removeprefix("tab-")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``Next tab`` exists only in the narrow layout (the footer hides it otherwise)."""
+        """Which keys exist now (the footer shows only these): ``Next tab`` in the narrow
+        layout, ``Edit`` in reading mode, Esc's "Done" while editing and its "Cancel" while a
+        run goes in reading mode."""
         if action == "next_tab":
             return self.narrow
+        if action == "edit":
+            return self.editing is None
+        if action == "stop_editing":
+            return self.editing is not None
+        if action == "cancel":
+            return self.editing is None and bool(self._active)
         return True
 
     def action_next_tab(self) -> None:
@@ -221,20 +253,26 @@ class LessonScreen(Screen[None]):
         if title is None:
             prose = self.lesson.intro
         else:
+            # prose_for keeps the step's pitfall blockquotes (appending them again showed
+            # every pitfall twice)
             prose = f"### {title}\n\n{self.lesson.prose_for(title)}"
-            pitfalls = [p.text for p in self.lesson.pitfalls if p.section == title]
-            prose += "".join(f"\n\n> **Pitfall:** {text}" for text in pitfalls)
-        self.query_one("#prose", Markdown).update(prose)
+        self.query_one("#prose", ProsePane).show(prose)
         for side in SIDES:
-            pane = self.query_one(f"#code-{side}", CodePane)
-            line = marker_line(pane.text, title) if title else 1
-            if line:
-                pane.show_line(line)
+            self._show_step_in(side)
         step = f"step {index + 1}/{len(titles)}: {title}" if title else "introduction"
         self.query_one("#lesson-title", Static).update(
             f"{self.lesson.order}. {self.lesson.title} · {step} · F3/F2: next/prev step"
         )
         self.fwapp.store.touch(self.lesson.id, section=title or "")
+
+    def _show_step_in(self, side: str) -> None:
+        """Scroll ``side``'s editor to the current step's ``# %%`` marker (if still there)."""
+        titles = self._titles()
+        title = titles[self.section_index] if self.section_index >= 0 else None
+        pane = self._panes[side]
+        line = marker_line(pane.text, title) if title else 1
+        if line:
+            pane.show_line(line)
 
     def action_section(self, delta: int) -> None:
         self.go_to_section(self.section_index + delta)
@@ -253,7 +291,7 @@ class LessonScreen(Screen[None]):
         """Write changed sides to the store (called every 0.5 s and when the screen closes)."""
         for side in list(self._dirty):
             self._dirty.discard(side)
-            text = self.query_one(f"#code-{side}", CodePane).text
+            text = self._panes[side].text
             if text == self.lesson.files[side].source:
                 self.fwapp.store.drop_edit(self.lesson.id, side)
             else:
@@ -270,36 +308,253 @@ class LessonScreen(Screen[None]):
             return self.tab
         return None
 
-    def action_reset_side(self) -> None:
-        side = self.focused_side() or "keras"
-        self.reset_side(side)
+    def current_side(self) -> str:
+        """The side a side command (e, r, t, Ctrl+O) acts on: the focused or shown one, else
+        the one the learner was in last (wide layout, focus on the explanation or a log)."""
+        return self.focused_side() or self._last_side
+
+    # -- reading and editing mode ---------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        self.start_editing(self.current_side())
+
+    def start_editing(self, side: str) -> None:
+        """Editing mode for ``side``: its editor takes printable keys and Tab; the other stays
+        read-only. The explanation shrinks (``-editing``) to give the code the room."""
+        if self.narrow and self.tab != side:
+            self.show_tab(side)
+        self.editing = side
+        self._last_side = side
+        for name in SIDES:
+            self.query_one(f"#code-{name}", CodePane).editing = name == side
+        self.add_class("-editing")
+        self.query_one(f"#editor-{side}", TextArea).focus()
+        self.refresh_bindings()
+
+    def action_stop_editing(self) -> None:
+        self.stop_editing()
+
+    def stop_editing(self) -> None:
+        """Back to reading mode; the focus stays on the (now read-only) code, so Enter or e
+        goes on editing where the cursor is. Runs are not touched."""
+        self.editing = None
+        for name in SIDES:
+            self.query_one(f"#code-{name}", CodePane).editing = False
+        self.remove_class("-editing")
+        self.save_edits()
+        self.refresh_bindings()
+
+    @on(CodePane.EditRequested)
+    def _edit_requested(self, event: CodePane.EditRequested) -> None:
+        self.start_editing(event.side)
+
+    @on(events.DescendantFocus)
+    def _focus_moved(self, event: events.DescendantFocus) -> None:
+        """Leaving the edited code by any means (a click elsewhere, a palette command) ends
+        editing mode, so the next letter is a command again; focusing code remembers its side."""
+        side = next((n.side for n in event.widget.ancestors if isinstance(n, CodePane)), None)
+        if side is not None:
+            self._last_side = side
+        if self.editing is not None and side != self.editing:
+            self.stop_editing()
+
+    def action_maximize(self) -> None:
+        """Full screen for the focused pane (the explanation when nothing is focused); Esc
+        brings the layout back (Textual minimizes on Esc before any binding)."""
+        widget = self.focused or self.query_one("#prose", ProsePane)
+        if not self.maximize(widget):
+            self.maximize(self.query_one("#prose", ProsePane))
+
+    # -- destructive actions: each asks first and can be undone once ----------------------------
+
+    def _confirm(self, question: str, then: Callable[[], None]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    def _keep_undo(self, what: str, restore: Callable[[], None], message: str) -> None:
+        self._undo = Undo(what, restore)
+        self.notify(f"{message} Press u to undo.", markup=False)
+
+    def action_undo(self) -> None:
+        undo, self._undo = self._undo, None
+        if undo is None:
+            self.notify("Nothing to undo.")
+            return
+        undo.restore()
+        self.notify(f"Undone: {undo.what}.")
+
+    def action_reset_side(self, side: str | None = None) -> None:
+        side = side or self.current_side()
+        original = self.lesson.files[side].source
+        if self.query_one(f"#code-{side}", CodePane).text == original:
+            self.notify(f"The {LABELS[side]} code is already the original.")
+            return
+        self._confirm(
+            f"Reset the {LABELS[side]} code to the lesson's original? Your version is replaced "
+            "(u brings it back).",
+            lambda: self.reset_side(side),
+        )
 
     def reset_side(self, side: str) -> None:
-        """Bring back the lesson's original code for ``side`` and forget the saved edit."""
-        self.query_one(f"#code-{side}", CodePane).load(self.lesson.files[side].source)
-        self._dirty.discard(side)
-        self.fwapp.store.drop_edit(self.lesson.id, side)
-        self.notify(f"{LABELS[side]} code reset to the original")
+        """Bring back the lesson's original code for ``side`` and forget the saved edit. A
+        passed exercise stops counting as done when its original code is known to fail."""
+        self.replace_code(
+            side,
+            self.lesson.files[side].source,
+            f"reset of the {LABELS[side]} code",
+            f"{LABELS[side]} code reset to the original.",
+        )
+
+    def replace_code(self, side: str, text: str, what: str, message: str) -> None:
+        """Put ``text`` in ``side``'s editor for the learner (reset, take solution), keeping the
+        previous code and progress for one ``u``."""
+        pane = self.query_one(f"#code-{side}", CodePane)
+        previous = pane.text
+        store, lesson_id = self.fwapp.store, self.lesson.id
+        before = store.lesson(lesson_id)
+        pane.load(text)
+        self._show_step_in(side)
+        self._dirty.add(side)
+        self.save_edits()
+        exercise = self.lesson.exercise
+        if (
+            exercise is not None
+            and side in exercise.sides
+            and text == self.lesson.files[side].source
+            and exercise.fails_initially
+        ):
+            store.set_not_passing(lesson_id)  # the code that passed is gone
+
+        def restore() -> None:
+            pane.load(previous)
+            self._show_step_in(side)
+            self._dirty.add(side)
+            self.save_edits()
+            store.restore_progress(before)
+
+        self._keep_undo(what, restore, message)
+
+    def action_reset_lesson(self) -> None:
+        self._confirm(
+            f"Start {self.lesson.title!r} over? Both sides go back to the original code, and "
+            "its progress and run history are forgotten (u brings them back).",
+            self.reset_lesson,
+        )
+
+    def reset_lesson(self) -> None:
+        """What ``fwlearn progress --reset LESSON`` does, plus the editors, undoable once."""
+        store, lesson_id = self.fwapp.store, self.lesson.id
+        snapshot = store.snapshot(lesson_id)
+        texts = {side: self.query_one(f"#code-{side}", CodePane).text for side in SIDES}
+        checks = dict(self.side_checks)
+        panel = self.query_one(ExercisePanel)
+        check = panel.check
+        store.reset(lesson_id)
+        for side in SIDES:
+            self._panes[side].load(self.lesson.files[side].source)
+            self._show_step_in(side)
+            self._dirty.discard(side)
+        self.side_checks.clear()
+        panel.check = ""
+        title = self._titles()[self.section_index] if self.section_index >= 0 else ""
+        store.touch(lesson_id, section=title)
+
+        def restore() -> None:
+            store.restore(snapshot)
+            for side, text in texts.items():
+                self._panes[side].load(text)
+                self._show_step_in(side)
+            self.side_checks.update(checks)
+            panel.check = check
+
+        self._keep_undo(
+            f"starting {self.lesson.title!r} over",
+            restore,
+            f"{self.lesson.title!r} starts over: original code, no progress.",
+        )
+
+    def action_take_solution(self, side: str | None = None) -> None:
+        """Replace a side's code with the exercise's solution (asks first; u undoes). The
+        solution view's key calls this; ``side`` defaults to the current side when the
+        exercise touches it, else to the exercise's first side."""
+        exercise = self.lesson.exercise
+        if exercise is None:
+            self.notify("This lesson has no exercise, so no solution.")
+            return
+        side = side or self.current_side()
+        if side not in exercise.sides:
+            side = exercise.sides[0]
+        solution = exercise.solution_source(side)
+
+        def take() -> None:
+            self.solution_shown = True
+            self.replace_code(
+                side,
+                solution,
+                f"taking the solution into the {LABELS[side]} code",
+                f"The solution replaced your {LABELS[side]} code.",
+            )
+
+        self._confirm(
+            f"Replace your {LABELS[side]} code with the solution? (u brings yours back)", take
+        )
+
+    # -- external editor ------------------------------------------------------------------------
 
     def action_open_in_editor(self) -> None:
-        """Suspend the app, edit the focused side in $VISUAL/$EDITOR, load the result."""
-        side = self.focused_side() or "keras"
+        """Suspend the app, edit the current side in $VISUAL/$EDITOR at the step's line (the
+        cursor's, while editing), load the result. Any failure comes back as a message."""
+        side = self.current_side()
         pane = self.query_one(f"#code-{side}", CodePane)
         command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        if self.editing == side:
+            line = pane.editor.cursor_location[0] + 1
+        else:
+            title = self._titles()[self.section_index] if self.section_index >= 0 else None
+            line = (marker_line(pane.text, title) if title else None) or 1
         with tempfile.TemporaryDirectory(prefix="fwlearn-edit-") as folder:
             path = Path(folder) / f"{self.lesson.id}_{side}.py"
             path.write_text(pane.text, encoding="utf-8")
             try:
-                with self.app.suspend():
-                    subprocess.run([*shlex.split(command), str(path)], check=False)
-            except Exception as exc:  # SuspendNotSupported (tests, some terminals), no editor
-                self.notify(f"cannot open {command}: {exc}", severity="error")
+                argv = editor_argv(command, path, line)
+            except ValueError as exc:
+                self.notify(
+                    f"$EDITOR is not a usable command ({exc}): {command!r}",
+                    title="Editor",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            problem = self._run_editor(argv)
+            if problem:
+                self.notify(problem, title="Editor", severity="error", timeout=10, markup=False)
                 return
             text = path.read_text(encoding="utf-8")
         if text != pane.text:
             pane.load(text)
+            pane.show_line(line)
             self._dirty.add(side)
             self.save_edits()
+            self.notify(f"{LABELS[side]} code updated from {Path(argv[0]).name}.")
+
+    def _run_editor(self, argv: list[str]) -> str | None:
+        """Run the editor with the terminal handed over; what went wrong, or None.
+
+        Everything is caught *inside* ``suspend()``: an exception escaping it skips Textual's
+        resume, and the app stayed suspended (blank screen, keys echoed raw) with a missing
+        editor. A headless app (tests) has no terminal to hand over, so the editor just runs.
+        """
+        if self.app.is_headless:
+            return run_editor(argv)
+        try:
+            with self.app.suspend():
+                problem = run_editor(argv)
+        except SuspendNotSupported:
+            return "This terminal cannot hand the screen to an external editor."
+        return problem
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -351,12 +606,14 @@ class LessonScreen(Screen[None]):
         self.save_edits()
         self.runs[side].begin(source)
         self._active[side] = run
+        self.refresh_bindings()  # Esc's "Cancel" shows in the footer while a run goes
         log.reset()
         backend = f" on {self.fwapp.keras_backend}" if framework == "keras" else ""
         log.push([f"▶ {LABELS[side]}{backend}: starting…"])
         pane.note = "running"
         pane.editor.selection = pane.editor.selection  # drop a previous error mark's focus
-        self.query_one("#insights", TabbedContent).active = "pane-chart"
+        if len(self._active) == 1:  # no other run going: a tab picked before no longer holds
+            self.results_tabs.runs_began()
         self._tick()
         self.run_worker(
             self._consume(side, run),
@@ -366,6 +623,11 @@ class LessonScreen(Screen[None]):
             exit_on_error=False,
         )
         return True
+
+    @cached_property
+    def results_tabs(self) -> ResultsTabs:
+        """Which Results tab a run brings forward (never away from the learner's pick)."""
+        return ResultsTabs.attach(self)
 
     async def _consume(self, side: str, run: Run) -> None:
         """Drain one run's events on the UI loop; widgets batch their own repaints."""
@@ -379,6 +641,7 @@ class LessonScreen(Screen[None]):
                     last_yield = time.monotonic()
         finally:
             self._active.pop(side, None)
+            self.refresh_bindings()  # Esc's "Cancel" leaves the footer
         self._finished(side)
 
     @on(Worker.StateChanged)
@@ -413,20 +676,24 @@ class LessonScreen(Screen[None]):
                     if points:
                         chart.series[(side, metric)] = points
                 chart.mark_dirty()
+                self.results_tabs.offer(CHART, over_content=True)
         elif isinstance(event, Start):
             status = self.query_one(StatusBar)
             status.device = f"device: {describe_device(event.device)}"
             if event.keras_backend:
                 status.backend = event.keras_backend
+            status.sandbox = str(event.limits.get("sandbox") or "")
             log.push([describe_limits(event.limits)])
         elif isinstance(event, Prediction):
             self.query_one(PredictionsTable).show(side, list(event.rows))
+            self.results_tabs.offer(PREDICTIONS)
         elif isinstance(event, Warning):
             log.push([f"! {event.message}"])
         elif isinstance(event, Error):
             # The traceback itself is already in the log: the snippet printed it to stderr.
+            # The summary is pinned last: the traceback arriving after it must not hide it.
             where = f" (line {event.line})" if event.line else ""
-            log.push([f"✗ {event.kind}{where}: {event.message}"])
+            log.pin(f"✗ {event.kind}{where}: {event.message}")
             if event.line:
                 self.query_one(f"#code-{side}", CodePane).mark_line(event.line)
         elif isinstance(event, End):
@@ -441,6 +708,7 @@ class LessonScreen(Screen[None]):
         pane.note = f"{run.state} in {run.elapsed:.1f} s"
         passed = self._check(side)
         result = run.result()
+        was_done = bool(self.fwapp.store.lesson(self.lesson.id).done)
         self.fwapp.store.record_run(
             RunRecord(
                 lesson_id=self.lesson.id,
@@ -449,15 +717,18 @@ class LessonScreen(Screen[None]):
                 status=run.state,
                 duration=run.elapsed,
                 metrics={k: v for k, v in (result.final_metrics() if result else {}).items()},
-                check_passed=passed,
+                # A cancelled run says nothing about the code: it neither passes nor fails it.
+                check_passed=None if run.state == "cancelled" else passed,
             )
         )
         progress = self.fwapp.store.lesson(self.lesson.id)
-        if progress.done and not getattr(self, "_announced_done", False):
-            self._announced_done = True
+        # Praise once, on the run that made the lesson done: never after a failed check (it
+        # clears "done"), and not twice when both sides of one F7 see the same passing check.
+        if progress.done and not was_done:
             self.notify(f"Lesson {self.lesson.title!r} done!", title="Well done")
         keras, pytorch = self.runs["keras"], self.runs["pytorch"]
         self.query_one(ComparisonPanel).show(keras, pytorch)
+        self.results_tabs.run_ended()
         self._tick()
 
     def _check(self, side: str) -> bool | None:
@@ -468,40 +739,40 @@ class LessonScreen(Screen[None]):
         panel = self.query_one(ExercisePanel)
         result = self.runs[side].result()
         if side in exercise.sides and result is not None:
-            self.side_checks[side] = exercise.evaluate_side(side, result)
-        results = {s: self.runs[s].result() for s in exercise.sides}
-        overall = None
-        if all(r is not None for r in results.values()):
-            overall = exercise.evaluate(results)
+            self.side_checks[side] = verify_side(self.lesson, side, result)
+        judged = verify_lesson(self.lesson, {s: self.runs[s].result() for s in exercise.sides})
+        overall = judged if judged.complete else None
         lines = []
         for name in exercise.sides:
             check = self.side_checks.get(name)
             if check is None:
                 lines.append(f"- {LABELS[name]}: not run yet")
             else:
-                lines.extend(f"- {message}" for message in check.messages)
+                # Messages carry the run's fact names and values: text, not Markdown.
+                lines.extend(f"- {literal(message)}" for message in check.messages)
         verdict = ""
         if overall is not None:
             verdict = "**Check passed.**" if overall.passed else "**Check not passed yet.**"
         panel.check = f"{verdict}\n\n" + "\n".join(lines)
         if overall is not None and overall.passed:
             self._show_solution()
-            self.query_one("#insights", TabbedContent).active = "pane-exercise"
-        return None if overall is None else bool(overall.passed)
+            self.results_tabs.offer(EXERCISE, over_content=True)
+        if overall is None:
+            # Undecided while another side has not run, unless this side already fails: the
+            # check needs every side, so the lesson cannot be passing now.
+            own = self.side_checks.get(side) if side in exercise.sides else None
+            return False if own is not None and result is not None and not own.passed else None
+        return bool(overall.passed)
 
     def action_cancel(self) -> None:
-        """Esc: cancel the focused side if it runs, else everything running; else leave the
-        editor, so letter keys are commands again."""
+        """Esc in reading mode (while editing, Esc only leaves the editor): cancel the focused
+        side if it runs, else everything running."""
         side = self.focused_side()
         if side and side in self._active:
             self.cancel(side)
         elif self._active:
             for name in list(self._active):
                 self.cancel(name)
-        elif side is not None and isinstance(self.focused, TextArea):
-            # Leave the editor (TextArea's own Esc would move into the *other* editor, where
-            # the next letter key would be typed instead of acting as a command).
-            self.set_focus(None)
         else:
             raise SkipAction()
 
@@ -544,30 +815,55 @@ class LessonScreen(Screen[None]):
             self.show_tab("results")
 
     def action_show_solution(self) -> None:
-        if self.lesson.exercise is None or self.solution_shown:
+        """Asks once; then the solution opens full screen as a diff against the current code
+        (``SolutionScreen``), whose ``t`` takes it into the editor."""
+        if self.lesson.exercise is None:
             self.query_one("#insights", TabbedContent).active = "pane-exercise"
+            return
+        if self.solution_shown:
+            self._open_solution()
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._show_solution()
-                self.query_one("#insights", TabbedContent).active = "pane-exercise"
-                if self.narrow:
-                    self.show_tab("results")
+                self._open_solution()
 
         self.app.push_screen(
             ConfirmScreen("Show the solution? Trying first teaches more."), answered
         )
 
-    def _show_solution(self) -> None:
+    def _open_solution(self) -> None:
+        from fwlearn.tui.screens.solution import SolutionScreen
+
         exercise = self.lesson.exercise
         if exercise is None:
             return
+        sides = {
+            side: (
+                LABELS[side],
+                self.query_one(f"#code-{side}", CodePane).text,
+                exercise.solution_source(side),
+            )
+            for side in exercise.sides
+        }
+        title = f"{self.lesson.order}. {self.lesson.title} · solution, as changes to your code"
+
+        def taken(side: str | None) -> None:
+            if side:
+                self.action_take_solution(side)  # asks first; u undoes it
+
+        self.app.push_screen(SolutionScreen(title, sides), taken)
+
+    def _show_solution(self) -> None:
+        if self.lesson.exercise is None:
+            return
         self.solution_shown = True
-        parts = ["**Solution**"]
-        for side in exercise.sides:
-            parts.append(f"{LABELS[side]}:\n\n```python\n{exercise.solution_source(side)}\n```")
-        self.query_one(ExercisePanel).solution = "\n\n".join(parts)
+        self.query_one(
+            ExercisePanel
+        ).solution = (
+            "**Solution:** press `s` to read it, as changes to your code (`t` there takes it)."
+        )
 
     # -- other actions --------------------------------------------------------------------------
 
@@ -597,9 +893,26 @@ class LessonScreen(Screen[None]):
             ("Previous step", "both editors to the previous one", lambda: self.action_section(-1)),
             ("Show hint", "the exercise hint", self.action_hint),
             ("Show solution", "asks first", self.action_show_solution),
-            ("Reset Keras code", "back to the original", lambda: self.reset_side("keras")),
-            ("Reset PyTorch code", "back to the original", lambda: self.reset_side("pytorch")),
-            ("Open in $EDITOR", "edit the focused side outside", self.action_open_in_editor),
+            ("Edit code", "editing mode for the current side (e)", self.action_edit),
+            (
+                "Reset Keras code",
+                "back to the original (asks)",
+                lambda: self.action_reset_side("keras"),
+            ),
+            (
+                "Reset PyTorch code",
+                "back to the original (asks)",
+                lambda: self.action_reset_side("pytorch"),
+            ),
+            ("Start the lesson over", "code and progress (asks; R)", self.action_reset_lesson),
+            ("Take the solution", "into the current side (asks; t)", self.action_take_solution),
+            ("Undo", "the last reset or taken solution (u)", self.action_undo),
+            ("Read full screen", "the focused pane, Esc returns (m)", self.action_maximize),
+            (
+                "Open in $EDITOR",
+                "edit the current side outside (Ctrl+O)",
+                self.action_open_in_editor,
+            ),
             ("Switch Keras backend", "tensorflow / torch", self.action_switch_backend),
         ]
 
@@ -608,13 +921,58 @@ class LessonScreen(Screen[None]):
             self.cancel(side)
 
 
+@dataclass(frozen=True)
+class Undo:
+    """The one thing ``u`` can undo: what it was (for the message) and how to bring it back."""
+
+    what: str
+    restore: Callable[[], None]
+
+
+# Editors that open a file at a line with ``+N`` / with ``-g FILE:N`` (and need ``--wait``).
+PLUS_LINE_EDITORS = {"vi", "vim", "vim.basic", "vim.tiny", "nvim", "nano", "emacs", "micro"}
+PLUS_LINE_EDITORS |= {"emacsclient", "view", "gvim"}
+GOTO_EDITORS = {"code", "codium", "code-insiders"}
+
+
+def editor_argv(command: str, path: Path, line: int) -> list[str]:
+    """The command line that opens ``path`` at ``line`` in ``command`` ($EDITOR, which may
+    carry options: ``"code --wait"``); an unknown editor just gets the file. ValueError when
+    the command is empty or not shell-quoted properly."""
+    argv = shlex.split(command)
+    if not argv:
+        raise ValueError("it is empty")
+    name = Path(argv[0]).name
+    if name in PLUS_LINE_EDITORS:
+        return [*argv, f"+{line}", str(path)]
+    if name in GOTO_EDITORS:
+        wait = [] if {"-w", "--wait"} & set(argv) else ["--wait"]
+        return [*argv, *wait, "-g", f"{path}:{line}"]
+    return [*argv, str(path)]
+
+
+def run_editor(argv: list[str]) -> str | None:
+    """Run the editor to its end; what went wrong in words, or None when it exited with 0.
+
+    A non-zero exit (vim's ``:cq``) means "do not take this": the caller keeps the code."""
+    name = Path(argv[0]).name
+    try:
+        result = subprocess.run(argv, check=False)
+    except FileNotFoundError:
+        return (
+            f"No editor {argv[0]!r} here. Set $EDITOR (or $VISUAL) to an installed one, "
+            "e.g. EDITOR=nano; your code is unchanged."
+        )
+    except OSError as exc:
+        return f"Could not start {argv[0]!r}: {exc.strerror or exc}; your code is unchanged."
+    if result.returncode != 0:
+        return f"{name} exited with status {result.returncode}; your code is unchanged."
+    return None
+
+
 def marker_line(text: str, title: str | None) -> int | None:
     """1-based line of the ``# %% title`` marker in ``text`` (None when the learner removed it)."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = SECTION_MARKER.match(line)
-        if match and match.group(1) == title:
-            return number
-    return None
+    return section_line(text, title)
 
 
 def describe_limits(limits: dict[str, Any]) -> str:
@@ -628,6 +986,7 @@ def describe_limits(limits: dict[str, Any]) -> str:
         parts.append(f"{limits['max_processes']} processes")
     network = str(limits.get("network") or "unknown")
     parts.append(f"network {network}")
+    parts.append(f"sandbox {limits.get('sandbox') or 'unknown'}")
     return "  limits: " + " · ".join(parts)
 
 

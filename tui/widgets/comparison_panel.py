@@ -1,8 +1,13 @@
-"""ComparisonPanel: the two sides' last runs next to each other, in numbers."""
+"""ComparisonPanel: the two sides' last runs next to each other, in numbers.
+
+Every cell is a ``rich.text.Text``: a Rich table renders plain ``str`` cells as markup, and a
+fact value such as ``"[/]"`` from the learner's program raised MarkupError and took the app down.
+"""
 
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
 from fwlearn.tui.runstate import SideRun
@@ -26,18 +31,22 @@ class ComparisonPanel(Static):
         table.add_column("")
         table.add_column("Keras", justify="right")
         table.add_column("PyTorch", justify="right")
-        table.add_row("status", *(_status(run) for run in runs))
-        table.add_row("wall time", *(_secs(run.end.wall if run.end else None) for run in runs))
-        table.add_row("time/epoch", *(_secs(run.time_per_epoch) for run in runs))
-        table.add_row("epochs", *(str(len(run.epochs)) if run.epochs else "-" for run in runs))
+
+        def row(label: str, *cells: str) -> None:
+            table.add_row(Text(label), *(Text(cell) for cell in cells))
+
+        row("status", *(_status(run) for run in runs))
+        row("wall time", *(_secs(run.end.wall if run.end else None) for run in runs))
+        row("time/epoch", *(_secs(run.time_per_epoch) for run in runs))
+        row("epochs", *(str(run.epoch_count) if run.epoch_count else "-" for run in runs))
         finals = [run.final_metrics() for run in runs]
         for name in METRICS:
             if any(final.get(name) is not None for final in finals):
-                table.add_row(name, *(_num(final.get(name)) for final in finals))
-        table.add_row("parameters", *(_int(run.facts.get("params")) for run in runs))
-        table.add_row("lines of code", *(str(run.loc) if run.loc else "-" for run in runs))
+                row(name, *(_num(final.get(name)) for final in finals))
+        row("parameters", *(_int(run.facts.get("params")) for run in runs))
+        row("lines of code", *(str(run.loc) if run.loc else "-" for run in runs))
         peak = [run.end.peak_memory_mb if run.end else None for run in runs]
-        table.add_row("peak memory", *(f"{p:.0f} MB" if p else "-" for p in peak))
+        row("peak memory", *(f"{p:.0f} MB" if p else "-" for p in peak))
         self.complete = all(run.end is not None for run in runs)
         self.update(table)
 

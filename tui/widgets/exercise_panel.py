@@ -1,9 +1,34 @@
-"""ExercisePanel: the task, the hint once asked for, the latest check, and the solution."""
+"""ExercisePanel: the task, the hint once asked for, the latest check, and where the solution is.
+
+The task and hint are lesson text about Python, not Markdown: ``x**2`` or ``__getitem__`` read as
+emphasis markers would lose their stars and underscores ("y = x2", "getitem"). So they are
+escaped (``literal``) except inside backtick spans, which still show as code. The solution itself
+is not here: a half-height pane shows two lines of it at 80x24; ``SolutionScreen`` shows it whole.
+"""
 
 from __future__ import annotations
 
+import re
+
 from textual.reactive import reactive
 from textual.widgets import Markdown
+
+# Inline code spans (CommonMark: a run of backticks, closed by a run of the same length).
+CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+# ASCII punctuation that means something to Markdown; a backslash makes each one literal.
+MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def literal(text: str) -> str:
+    """``text`` as Markdown that renders exactly as written, backtick spans as inline code."""
+    out: list[str] = []
+    last = 0
+    for match in CODE_SPAN.finditer(text):
+        out.append(MARKUP.sub(r"\\\1", text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(MARKUP.sub(r"\\\1", text[last:]))
+    return "".join(out)
 
 
 class ExercisePanel(Markdown):
@@ -13,12 +38,15 @@ class ExercisePanel(Markdown):
     hint: reactive[str] = reactive("")
     hint_shown: reactive[bool] = reactive(False)
     check: reactive[str] = reactive("")
-    solution: reactive[str] = reactive("")
+    solution: reactive[str] = reactive("")  # a note on where to read it (Markdown)
 
     def _render_markdown(self) -> str:
-        parts = [f"**Exercise.** {self.task}" if self.task else "*No exercise in this lesson.*"]
+        if self.task:
+            parts = [f"**Exercise.** {literal(self.task)}"]
+        else:
+            parts = ["*No exercise in this lesson.*"]
         if self.hint_shown and self.hint:
-            parts.append(f"**Hint.** {self.hint}")
+            parts.append(f"**Hint.** {literal(self.hint)}")
         elif self.hint:
             parts.append("*Press `h` for a hint.*")
         if self.check:
@@ -31,6 +59,9 @@ class ExercisePanel(Markdown):
         self.update(self._render_markdown())
 
     def watch_task(self) -> None:
+        self._refresh_text()
+
+    def watch_hint(self) -> None:
         self._refresh_text()
 
     def watch_hint_shown(self) -> None:

@@ -4,15 +4,26 @@ plotext facts (FACTS.md): an empty labelled series raises IndexError inside plot
 app down, so only series with points are plotted; rendering cost grows with points, so series are
 downsampled to at most two points per column; and redraws are throttled (``mark_dirty`` only sets
 a flag; a 4 Hz timer replots), whatever the rate metrics arrive at.
+
+The legend is in the title line, not plotext's own box, which sat over the first epochs of the
+plot area. Points a chart cannot place (a non-finite or astronomically large epoch or value from
+a hostile ``report``: plotext raised ValueError/OverflowError while building, inside Textual's
+render, taking the app down) are left out, and a plot that still fails to build says so in
+place of the chart instead of crashing.
 """
 
 from __future__ import annotations
 
+import math
 import os
 
+from rich.console import RenderableType
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 REDRAW_INTERVAL = 0.25
+MAX_AXIS = 1e15  # beyond this plotext's axis arithmetic overflows (±1e308 gave NaN ticks)
+TITLE = "loss / accuracy per epoch"
 # Distinct markers keep the four lines apart without colour (NO_COLOR, monochrome tmux).
 STYLE = {
     ("keras", "loss"): ("Keras loss", "x", "red"),
@@ -50,28 +61,49 @@ class MetricsChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title("loss / accuracy per epoch")
         plt.xlabel("epoch")
         columns = max(10, self.size.width - 10)
-        plotted = False
+        legend: list[str] = []
         no_colour = bool(os.environ.get("NO_COLOR"))
         for key, (label, marker, colour) in STYLE.items():
-            points = self.series.get(key) or []
+            points = plottable(self.series.get(key) or [])
             if not points:
-                continue  # plotext raises IndexError on an empty labelled series
+                continue  # plotext raises IndexError on an empty series
             points = downsample(points, 2 * columns)
-            xs = [float(x) for x, _ in points]
-            ys = [float(y) for _, y in points]
+            xs = [x for x, _ in points]
+            ys = [y for _, y in points]
+            # No label: plotext would draw its legend box over the plot's top-left corner.
             if no_colour:
-                plt.plot(xs, ys, label=label, marker=marker)
+                plt.plot(xs, ys, marker=marker)
             else:
-                plt.plot(xs, ys, label=label, marker=marker, color=colour)
-            plotted = True
-        if not plotted:
-            plt.title("loss / accuracy per epoch: run a side to see it")
+                plt.plot(xs, ys, marker=marker, color=colour)
+            legend.append(f"{marker} {label}")
+        if legend:
+            plt.title("  ".join(legend))
+        else:
+            plt.title(f"{TITLE}: run a side to see it")
+
+    def render(self) -> RenderableType:
+        try:
+            return super().render()
+        except (ArithmeticError, ValueError, IndexError) as exc:  # plotext, on odd data
+            return Text(f"{TITLE}: cannot draw this data ({type(exc).__name__})")
 
 
-def downsample(points: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+def plottable(points: list[tuple[int, float]]) -> list[tuple[float, float]]:
+    """The points as floats, without those plotext cannot place (see ``MAX_AXIS``)."""
+    kept = []
+    for x, y in points:
+        try:
+            fx, fy = float(x), float(y)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(fx) and math.isfinite(fy) and abs(fx) <= MAX_AXIS >= abs(fy):
+            kept.append((fx, fy))
+    return kept
+
+
+def downsample(points: list[tuple[float, float]], limit: int) -> list[tuple[float, float]]:
     """Keep at most ``limit`` points, evenly spaced, always keeping the last one."""
     if len(points) <= limit or limit < 2:
         return points

@@ -1,9 +1,19 @@
-"""StatusBar: device, Keras backend, framework versions, and each side's run state and time."""
+"""StatusBar: device, Keras backend, framework versions, and each side's run state and time.
+
+One line, whatever the width: at 80 columns the full form ("device: CPU │ Keras backend:
+tensorflow (b) │ Keras: running 3.1 s │ PyTorch: …") is cut before the PyTorch side's state, the
+part that changes. So the bar renders the longest of several forms that fits, and the shorter
+forms put the run states first.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
+
+SEP = " │ "
+SHORT_BACKEND = {"tensorflow": "tf", "torch": "torch", "jax": "jax"}
 
 
 class StatusBar(Static):
@@ -14,14 +24,39 @@ class StatusBar(Static):
     versions: reactive[str] = reactive("")
     keras_state: reactive[str] = reactive("idle")
     pytorch_state: reactive[str] = reactive("idle")
+    # The engine's one-line sandbox summary ("on", "partial (off: ...)", "off: ..."): shown
+    # whenever a protection is missing, so the learner knows what a run can reach.
+    sandbox: reactive[str] = reactive("")
 
-    def render(self) -> str:
-        parts = [
+    def forms(self) -> list[str]:
+        """Every way to say it, longest first."""
+        device = self.device.removeprefix("device: ").replace("not yet known", "device ?")
+        full = [
             self.device,
             f"Keras backend: {self.backend} (b)",
             f"Keras: {self.keras_state}",
             f"PyTorch: {self.pytorch_state}",
         ]
-        if self.versions:
-            parts.append(self.versions)
-        return " │ ".join(parts)
+        states = [f"Keras {self.keras_state}", f"PyTorch {self.pytorch_state}"]
+        backend = SHORT_BACKEND.get(self.backend, self.backend)
+        warn: list[str] = []
+        short_warn: list[str] = []
+        if self.sandbox and self.sandbox != "on":
+            warn = [f"sandbox {self.sandbox}"]
+            short_warn = [f"sandbox {self.sandbox.split()[0].rstrip(':')}"]  # "partial", "off"
+            full.append(f"sandbox: {self.sandbox}")
+        forms = [SEP.join([*full, self.versions])] if self.versions else []
+        forms += [
+            SEP.join(full),
+            SEP.join([*states, device, f"backend {self.backend} (b)", *warn]),
+            SEP.join([*states, device, f"{backend} (b)", *warn]),
+            SEP.join([*states, f"{backend} (b)", *short_warn]),
+            SEP.join([f"K {self.keras_state}", f"PT {self.pytorch_state}", f"{backend} (b)"]),
+        ]
+        return forms
+
+    def render(self) -> Text:
+        """Plain text, never markup: the device name and states come from runs."""
+        width = self.content_region.width or self.size.width
+        forms = self.forms()
+        return Text(next((form for form in forms if len(form) <= width), forms[-1]))

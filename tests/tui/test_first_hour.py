@@ -1,0 +1,350 @@
+"""A new learner's first hour at 80x24, keyboard only (issue 11): reading mode, the keys the
+footer promises, the explanation read in full, the external editor, destructive actions that
+ask and can be undone, and a "done" that follows the checks. Real runs on the numpy fixture
+pack; the built-in pack is only opened (its code never runs here)."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fwlearn.tui.screens.browser import BrowserScreen
+from fwlearn.tui.screens.confirm import ConfirmScreen
+from fwlearn.tui.screens.lesson import LessonScreen, marker_line
+from fwlearn.tui.widgets.code_pane import CodePane
+from fwlearn.tui.widgets.prose_pane import ProsePane
+
+NARROW = (80, 24)
+BUILTIN = Path(__file__).parents[2] / "lessons" / "builtin"
+
+
+async def open_lesson(pilot: Any, lesson_id: str) -> LessonScreen:
+    pilot.app.open_lesson(lesson_id)
+    for _ in range(200):
+        if isinstance(pilot.app.screen, LessonScreen):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, LessonScreen)
+    return screen
+
+
+def footer_keys(screen: LessonScreen) -> list[tuple[str, str, int]]:
+    """(key, label, right edge) of every key the footer shows, left to right."""
+    keys = screen.query_one("Footer").query("FooterKey")
+    return [(key.key_display, key.description, key.region.right) for key in keys]  # type: ignore[attr-defined]
+
+
+def finished(screen: LessonScreen, *sides: str) -> Callable[[], bool]:
+    return lambda: all(
+        screen.runs[s].end is not None and s not in screen._active and not screen.runs[s].running
+        for s in sides
+    )
+
+
+def record_notifications(app: Any) -> list[str]:
+    """Every notification from now on (``App._notifications`` forgets them as they expire,
+    and a loaded test machine takes longer than a toast's few seconds)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        said.append(f"{kwargs.get('title', '')}: {message}")
+        notify(message, **kwargs)
+
+    app.notify = recording
+    return said
+
+
+# -- 1. the explanation, in full, by keyboard ----------------------------------------------------
+
+
+async def test_a_long_step_is_read_by_keyboard_and_full_screen(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app(BUILTIN)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "training")
+        screen.go_to_section(screen.lesson.section_titles.index("Train"))
+        await pilot.pause(0.2)
+        prose = screen.query_one("#prose", ProsePane)
+        assert screen.focused is prose  # a lesson opens on its explanation
+        assert prose.max_scroll_y > 20  # a long step: most of it below the box
+        await pilot.press("pagedown", "down")
+        assert prose.scroll_y > 0
+        await pilot.press("end")
+        assert prose.scroll_y == prose.max_scroll_y
+        await pilot.press("m")  # full screen
+        await pilot.pause(0.1)
+        assert screen.maximized is prose and prose.size.height >= 20
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert screen.maximized is None and prose.size.height <= 8
+
+
+@pytest.mark.parametrize("lesson_id,step", [("prediction", "Probabilities and class ids")])
+async def test_a_typical_step_fits_whole_at_160x48(
+    make_app: Callable[..., Any], lesson_id: str, step: str
+) -> None:
+    app = make_app(BUILTIN)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_lesson(pilot, lesson_id)
+        screen.go_to_section(screen.lesson.section_titles.index(step))
+        await pilot.pause(0.2)
+        prose = screen.query_one("#prose", ProsePane)
+        assert prose.virtual_size.height > 8  # longer than the old 8-row box
+        assert prose.max_scroll_y == 0  # and shown whole, no scrolling
+        assert screen.query_one("#code-keras", CodePane).size.height >= 10
+
+
+# -- 2. reading mode: one-key commands, Tab, a stable footer -------------------------------------
+
+
+async def test_reading_mode_keys_never_type_into_the_code(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        original = screen.lesson.files["keras"].source
+        pane = screen.query_one("#code-keras", CodePane)
+        for _ in range(5):  # Tab moves through the panes into the code, read-only
+            if screen.focused is pane.editor:
+                break
+            await pilot.press("tab")
+        assert screen.focused is pane.editor
+        await pilot.press("tab", "shift+tab", "b", "b", "h")
+        assert screen.query_one("#insights").active == "pane-exercise"  # h: the hint
+        assert screen.tab == "results"
+        screen.show_tab("keras")
+        pane.editor.focus()
+        await pilot.press("?")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause(0.6)  # past an edit save
+        assert pane.text == original
+        assert app.store.edit("basics", "keras") is None
+
+        # e: editing mode; letters and Tab type; Esc leaves, letters are commands again.
+        await pilot.press("e", "x", "tab")
+        assert screen.editing == "keras"
+        assert pane.text != original
+        await pilot.press("escape")
+        assert screen.editing is None and pane.editor.read_only
+        await pilot.press("q")
+        assert isinstance(app.screen, BrowserScreen)
+        assert app.store.edit("basics", "keras") is not None  # the edit was kept
+
+
+async def test_footer_shows_the_one_key_commands_in_a_stable_order(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "slow")
+        await pilot.pause(0.2)
+        reading = footer_keys(screen)
+        shown = [key for key, _label, _right in reading]
+        for key in ("f5", "f6", "f7", "e", "h", "s", "?", "q"):
+            assert key in shown, (key, reading)
+        assert all(right <= 80 for _key, _label, right in reading), reading
+
+        screen.query_one("#code-keras", CodePane).editor.focus()  # the code: same footer
+        await pilot.pause(0.2)
+        assert footer_keys(screen) == reading
+
+        await pilot.press("f5")  # a run: Esc cancels, shown first, everything still fits
+        await pilot.pause(0.2)
+        running = footer_keys(screen)
+        assert running[0][:2] == ("esc", "Cancel")
+        assert [k[:2] for k in running[1:]] == [k[:2] for k in reading]
+        assert all(right <= 80 for _key, _label, right in running), running
+
+        await pilot.press("e")  # editing: Esc is "Done" and does not cancel the run
+        await pilot.pause(0.2)
+        editing = footer_keys(screen)
+        assert editing[0][:2] == ("esc", "Done")
+        assert [k for k, _l, _r in editing[1:4]] == ["f5", "f6", "f7"]
+        await pilot.press("escape")
+        assert screen.editing is None and screen.runs["keras"].running
+        await pilot.press("escape")  # reading mode: Esc cancels
+        await wait_until(pilot, finished(screen, "keras"))
+        assert screen.runs["keras"].state == "cancelled"
+
+
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met")
+
+
+# -- 5. the external editor ------------------------------------------------------------------------
+
+
+def fake_editor(folder: Path, name: str = "vim", exit_status: int = 0) -> tuple[Path, Path]:
+    """A script called ``name`` that records its argv and adds a line to the file it edits."""
+    argv_file = folder / "argv.txt"
+    script = folder / name
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{argv_file}"\n'
+        "for last; do :; done\n"
+        'echo "# edited outside" >> "$last"\n'
+        f"exit {exit_status}\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, argv_file
+
+
+async def test_the_editor_opens_at_the_step_and_its_edit_comes_back(
+    make_app: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, argv_file = fake_editor(tmp_path)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        await pilot.press("f3", "f3")  # step "Train"
+        pane = screen.query_one("#code-keras", CodePane)
+        line = marker_line(pane.text, "Train")
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        argv = argv_file.read_text().splitlines()
+        assert argv[0] == f"+{line}" and argv[1].endswith("basics_keras.py")
+        assert pane.text.endswith("# edited outside\n")
+        await pilot.pause(0.6)
+        assert app.store.edit("basics", "keras").endswith("# edited outside\n")
+
+
+@pytest.mark.parametrize("editor", ["doesnotexist", "failing"])
+async def test_an_editor_failure_says_so_and_the_app_goes_on(
+    make_app: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, editor: str
+) -> None:
+    if editor == "failing":
+        script, _argv = fake_editor(tmp_path, "myeditor", exit_status=3)
+        editor = str(script)
+    monkeypatch.setenv("EDITOR", editor)
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app()
+    said = record_notifications(app)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        pane = screen.query_one("#code-keras", CodePane)
+        before = pane.text
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.2)
+        if editor == "doesnotexist":
+            assert any("No editor 'doesnotexist'" in m and "EDITOR" in m for m in said), said
+        else:
+            assert any("exited with status 3" in m for m in said), said
+        assert pane.text == before  # nothing half-done was loaded
+        await pilot.press("f3")  # and the app still answers keys
+        assert screen.section_index == 0
+
+
+# -- 7. destructive actions ask and can be undone --------------------------------------------------
+
+
+async def pass_the_exercise(pilot: Any, screen: LessonScreen) -> None:
+    for side in ("keras", "pytorch"):
+        editor = screen.query_one(f"#code-{side}", CodePane).editor
+        row = next(i for i, line in enumerate(editor.text.splitlines()) if "EPOCHS = 2" in line)
+        editor.replace("4", (row, 9), (row, 10))
+    await pilot.press("f7")
+    await wait_until(pilot, finished(screen, "keras", "pytorch"))
+
+
+async def test_reset_side_asks_and_undo_brings_the_code_and_done_back(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        await pass_the_exercise(pilot, screen)
+        assert app.store.lesson("basics").state == "done"
+        pane = screen.query_one("#code-keras", CodePane)
+        solved = pane.text
+        screen.show_tab("keras")
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: nothing changes
+        assert pane.text == solved
+        await pilot.press("r", "y")
+        assert pane.text == screen.lesson.files["keras"].source
+        assert app.store.edit("basics", "keras") is None
+        assert app.store.lesson("basics").state == "in progress"  # the passing code is gone
+        await pilot.press("u")
+        assert pane.text == solved
+        assert app.store.edit("basics", "keras") == solved
+        assert app.store.lesson("basics").state == "done"
+
+
+async def test_start_over_and_take_solution_ask_and_undo(make_app: Callable[..., Any]) -> None:
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        await pass_the_exercise(pilot, screen)
+        runs = len(app.store.runs("basics"))
+        await pilot.press("R")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        for side in ("keras", "pytorch"):
+            assert screen.query_one(f"#code-{side}", CodePane).text == (
+                screen.lesson.files[side].source
+            )
+        assert app.store.lesson("basics").state == "in progress"  # open now, nothing done
+        assert app.store.runs("basics") == []
+        await pilot.press("u")
+        assert app.store.lesson("basics").state == "done"
+        assert len(app.store.runs("basics")) == runs
+        assert "EPOCHS = 4" in screen.query_one("#code-pytorch", CodePane).text
+
+        await pilot.press("R", "y")  # start over, then take the solution for PyTorch
+        screen.show_tab("pytorch")
+        screen.action_take_solution()
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        solution = screen.lesson.exercise.solution_source("pytorch")
+        pane = screen.query_one("#code-pytorch", CodePane)
+        assert pane.text == solution
+        await pilot.press("u")
+        assert pane.text == screen.lesson.files["pytorch"].source
+
+
+# -- 8. "done" follows the checks, praise only after a passing one ---------------------------------
+
+
+async def test_done_follows_the_checks_and_praise_follows_a_pass(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app()
+    said = record_notifications(app)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        await pilot.press("f7")  # EPOCHS = 2: the check fails
+        await wait_until(pilot, finished(screen, "keras", "pytorch"))
+        assert not any("Well done" in m for m in said)
+        await pass_the_exercise(pilot, screen)
+        assert app.store.lesson("basics").state == "done"
+        assert sum("Well done" in m for m in said) == 1, said
+
+        # Break the Keras side again and run only it: no longer done, and no praise.
+        editor = screen.query_one("#code-keras", CodePane).editor
+        row = next(i for i, line in enumerate(editor.text.splitlines()) if "EPOCHS = 4" in line)
+        editor.replace("3", (row, 9), (row, 10))
+        await pilot.press("f5")
+        await wait_until(pilot, finished(screen, "keras"))
+        assert app.store.lesson("basics").state == "in progress"
+        assert sum("Well done" in m for m in said) == 1
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        row = app.screen.query_one("#lessons").get_row("basics")
+        assert "done" not in str(row[2])
