@@ -13,7 +13,7 @@ CONSTRAINTS := fwlearn/constraints.txt
 # CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
 EXTRAS := torch,tensorflow-cpu,data,dev
 
-.PHONY: setup run test check lint format bench clean
+.PHONY: setup run test test-fast check lint format bench clean
 
 setup: $(STAMP)
 
@@ -22,7 +22,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
+
+# The loop to run while editing: lint, types, and the tests that import no framework
+# (unit tests, Pilot tests on the numpy-only fixture pack), in parallel on the cores there are.
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
+	$(BIN)/python -m pytest -q -m "not frameworks and not soak" -n auto
 
 check: format test
 

@@ -65,8 +65,8 @@ async def bench_app(n: int, home: Path, escape: bool) -> None:
     os.environ["FWLEARN_HOME"] = str(home)
     os.environ["FWLEARN_NO_WARM"] = "1"
     from fwlearn.lessons import load_pack
+    from fwlearn.store import DB_NAME, Store
     from fwlearn.tui.app import FwlearnApp
-    from fwlearn.tui.store import DB_NAME, Store
 
     pack = home / "pack"
     shutil.copytree(FIXTURE_PACK, pack, dirs_exist_ok=True)

@@ -38,8 +38,8 @@ from textual.binding import Binding, BindingType
 
 import fwlearn.tui.app
 from fwlearn.lessons import load_pack
+from fwlearn.store import DB_NAME, Store
 from fwlearn.tui.app import FwlearnApp
-from fwlearn.tui.store import DB_NAME, Store
 
 FIXTURE_PACK = Path(__file__).resolve().parent.parent / "tests" / "tui" / "fixtures" / "pack"
 FLOOD = """\

@@ -21,13 +21,13 @@ _EXPORTS = {
     "End": "events",
     "event_from_dict": "events",
     "Run": "runner",
-    "RunSpec": "runner",
-    "RunResult": "runner",
-    "UsageError": "runner",
+    "RunSpec": "spec",
+    "RunResult": "result",
+    "UsageError": "spec",
     "run_sync": "runner",
     "run_async": "runner",
-    "infer_framework": "runner",
-    "default_threads": "runner",
+    "infer_framework": "spec",
+    "default_threads": "environment",
     "WarmPool": "pool",
     "SpareKey": "pool",
     "report": "runtime",
@@ -37,6 +37,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from .environment import default_threads  # noqa: F401
     from .events import (  # noqa: F401
         End,
         Error,
@@ -50,17 +51,10 @@ if TYPE_CHECKING:
         event_from_dict,
     )
     from .pool import SpareKey, WarmPool  # noqa: F401
-    from .runner import (  # noqa: F401
-        Run,
-        RunResult,
-        RunSpec,
-        UsageError,
-        default_threads,
-        infer_framework,
-        run_async,
-        run_sync,
-    )
+    from .result import RunResult  # noqa: F401
+    from .runner import Run, run_async, run_sync  # noqa: F401
     from .runtime import report, report_fact, report_predictions  # noqa: F401
+    from .spec import RunSpec, UsageError, infer_framework  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 
-from .sandbox import BINDS_ENV, MEMORY_ENV, SANDBOX_ENV
+from .sandbox_setup import BINDS_ENV, MEMORY_ENV, SANDBOX_ENV
 
 CONTROL_FD_ENV = "FWLEARN_CONTROL_FD"
 # Not `python -m`: that puts the working directory first on sys.path, and a snippet there called

@@ -13,13 +13,13 @@ no cleaning of their own. They must still show these strings as text, never as m
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
-from .output import clean
+# The wire's cleaning lives with the wire; re-exported for readers of ``--json`` lines.
+from .protocol import load_message as load_message
+from .protocol import safe_value as safe_value
 
 Stream = Literal["stdout", "stderr"]
 Split = Literal["train", "val", "test"]
@@ -164,9 +164,6 @@ _FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {
 
 
 ERROR_KINDS: frozenset[str] = frozenset(ErrorKind.__args__)  # type: ignore[attr-defined]
-MAX_DEPTH = 20  # nesting a message may have: a prediction row of lists of lists is ~4
-MAX_INT = 2**63  # larger integers cannot become a float a chart or ``:.4g`` could use
-_LONG_DIGITS = re.compile(rb"\d{19}")  # could be an integer past MAX_INT
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:
@@ -183,51 +180,6 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     return cls(**kwargs)
-
-
-def safe_value(value: Any, depth: int = 0) -> Any:
-    """JSON-like data from a run, safe to print: every string (dict keys too) through
-    ``output.clean``, integers beyond ``MAX_INT`` as ±inf (so the rules for non-finite numbers
-    apply: a metric value None, an epoch refused, null in JSON), anything else that is not JSON
-    as its cleaned ``str``. Non-finite floats are kept (a check may ask ``math.isnan``); whoever writes
-    strict JSON turns them into null (``fwlearn run --json`` does).
-
-    Raises ValueError past ``MAX_DEPTH`` levels of nesting: the caller drops the message rather
-    than recurse into a hostile one (``json.loads`` alone accepts ~1,000 levels here and raises
-    RecursionError beyond, which a reader must not die of either).
-    """
-    if isinstance(value, str):
-        return clean(value)
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return value
-    if isinstance(value, int):
-        return value if -MAX_INT <= value <= MAX_INT else math.copysign(math.inf, value)
-    if depth >= MAX_DEPTH:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
-    if isinstance(value, dict):
-        return {clean(str(k)): safe_value(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [safe_value(v, depth + 1) for v in value]
-    return clean(str(value))
-
-
-def load_message(line: bytes) -> Any:
-    """``safe_value(json.loads(line))``, skipping the walk when the raw line shows there is
-    nothing to change: plain ASCII with no escapes (JSON must escape control characters, and
-    bidi controls or surrogates need non-ASCII or ``\\u``), no DEL, no integer that long, and
-    fewer brackets than MAX_DEPTH. That is every message ``report()`` writes, and the walk was
-    the reader's largest cost in a 1,000,000-report flood.
-    """
-    value = json.loads(line)
-    if (
-        line.isascii()
-        and b"\\" not in line
-        and b"\x7f" not in line
-        and line.count(b"[") + line.count(b"{") < MAX_DEPTH
-        and not _LONG_DIGITS.search(line)
-    ):
-        return value
-    return safe_value(value)
 
 
 def finite_or_none(value: Any) -> float | None:

@@ -77,6 +77,12 @@ class WarmPool:
             for key in self._wanted:
                 self._replenish(key)
 
+    @property
+    def running(self) -> int:
+        """Runs under way with this pool, this one included once ``run_started`` was called:
+        the engine splits the cores between them (``environment.default_threads``)."""
+        return self._running
+
     def run_started(self) -> None:
         """A run begins: no spare is spawned until every run has ended, so importing a
         framework never competes with a learner's training for the cores."""
@@ -148,7 +154,7 @@ class WarmPool:
                 default_threads(1),
                 network=key.network,
                 memory_mb=SPARE_MEMORY_MB,
-                binds=[child.workdir],
+                binds=[str(child.workdir)],
             )
             env["FWLEARN_WARM"] = "1"
             await child.start(

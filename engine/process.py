@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .proctree import alive, descendants, rss_of, shared_memory_of, task_count
+from .protocol import decode
 
 EXIT_POLL = 0.01  # seconds between looks at the exit status; adds at most this to a run's end
 
@@ -76,7 +77,7 @@ class ChildProcess:
             os.close(event_w)
             os.close(control_r)
         self._control_w = control_w
-        # The limit is the longest message (runner.MAX_MESSAGE_BYTES) and half the buffer: the
+        # The limit is the longest message (reading.MAX_MESSAGE_BYTES) and half the buffer: the
         # reader stops reading the pipe past 2 MiB unread, so a flooding snippet blocks on its
         # write and little is left to parse once it ends (8 MiB was ~100k metric messages).
         self.events = asyncio.StreamReader(limit=1 << 20, loop=loop)
@@ -92,9 +93,11 @@ class ChildProcess:
             line = await self.events.readline()
             if not line:
                 return False
-            if b'"ready"' in line and line.lstrip().startswith(b'{"type": "ready"'):
-                self.ready = True
-            else:
+            try:
+                self.ready = decode(line)["type"] == "ready"
+            except Exception:  # not a message: the run's channel reader will say so
+                self.ready = False
+            if not self.ready:
                 self.early_lines.append(line)
         return True
 

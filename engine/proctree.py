@@ -68,11 +68,11 @@ def shared_memory_of(pids: list[int]) -> int:
                 # Still the host's folder while the sandbox is being built: not the run's.
                 if os.stat(path).st_dev == os.stat(f"/{folder}").st_dev:
                     continue
-                st = os.statvfs(path)
+                fs = os.statvfs(path)
             except OSError:
                 continue
             # The run's own tmpfs (its bound work dir is another mount, not counted here).
-            total += (st.f_blocks - st.f_bfree) * st.f_frsize
+            total += (fs.f_blocks - fs.f_bfree) * fs.f_frsize
     seen: set[tuple[int, int]] = set()
     for pid in pids:
         for fd in _listdir(f"/proc/{pid}/fd"):

@@ -4,21 +4,28 @@ A lesson file calls these the same way whether it runs inside fwlearn or under p
 ``python file.py``. Inside fwlearn the engine passes an extra pipe in ``FWLEARN_EVENT_FD``
 and each call writes one JSON line to it; outside, the variable is unset and every call is a
 silent no-op. Messages never go through stdout, so whatever the snippet prints cannot corrupt
-them. Stdlib only: importing this must cost nothing in a snippet.
+them. Stdlib and ``protocol`` only: importing this must cost next to nothing in a snippet.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import threading
 from collections.abc import Iterable
 from typing import Any
 
+from .protocol import (
+    MAX_PREDICTION_ROWS,
+    ChildMessage,
+    FactMessage,
+    MetricMessage,
+    PredictionMessage,
+    encode,
+)
+
 ENV_FD = "FWLEARN_EVENT_FD"
-MAX_PREDICTION_ROWS = 50
 
 _lock = threading.Lock()
 _fd: int | None = None
@@ -46,12 +53,12 @@ def _channel() -> int | None:
     return fd
 
 
-def send(message: dict[str, Any]) -> None:
-    """Write one message to the event channel (engine internals use this too)."""
+def send(message: ChildMessage) -> None:
+    """Write one message to the event channel (the worker uses this too)."""
     fd = _channel()
     if fd is None:
         return
-    data = (json.dumps(message, default=_jsonable) + "\n").encode()
+    data = encode(message, default=_jsonable)
     with _lock:
         try:
             while data:
@@ -82,13 +89,13 @@ def report(
         groups.setdefault(target, {})[name] = _number(value)
     for target, group in groups.items():
         send(
-            {
-                "type": "metric",
-                "epoch": _int_or_none(epoch),
-                "step": _int_or_none(step),
-                "split": target,
-                "values": group,
-            }
+            MetricMessage(
+                type="metric",
+                epoch=_int_or_none(epoch),
+                step=_int_or_none(step),
+                split=target,  # type: ignore[typeddict-item]  # the engine checks it
+                values=group,
+            )
         )
 
 
@@ -112,14 +119,14 @@ def report_predictions(
             input_rows[:limit], predicted_rows[:limit], actual_rows[:limit], strict=False
         )
     ]
-    send({"type": "prediction", "rows": rows, "total": len(predicted_rows)})
+    send(PredictionMessage(type="prediction", rows=rows, total=len(predicted_rows)))
 
 
 def report_fact(name: str, value: Any) -> None:
     """Report a named value (a shape, a count, a final accuracy) that a lesson check can use."""
     if _channel() is None:
         return
-    send({"type": "fact", "name": str(name), "value": _jsonable(value)})
+    send(FactMessage(type="fact", name=str(name), value=_jsonable(value)))
 
 
 def _rows(values: Any) -> list[Any]:

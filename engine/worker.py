@@ -15,9 +15,6 @@ import builtins
 import contextlib
 import ctypes
 import faulthandler
-import functools
-import inspect
-import json
 import os
 import platform
 import re
@@ -29,22 +26,21 @@ import time
 import traceback
 import types
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
-from fwlearn.engine import runtime, sandbox
-from fwlearn.engine.environment import CONTROL_FD_ENV
-from fwlearn.engine.proctree import descendants
+from . import keras_hook, runtime, sandbox
+from .environment import CONTROL_FD_ENV
+from .proctree import descendants
+from .protocol import Done, ErrorMessage, Job, JobLimits, Ready, StartMessage, decode
+from .sandbox_setup import Options
+from .worker_errors import (
+    exception_error,
+    import_error,
+    print_traceback,
+    snippet_line,
+    syntax_error,
+)
 
-# A missing import names the extra that provides it.
-EXTRAS = {
-    "torch": "fwlearn[torch]",
-    "tensorflow": "fwlearn[tensorflow]",
-    "keras": "fwlearn[tensorflow]",
-    "sklearn": "fwlearn[data]",
-    "pandas": "fwlearn[data]",
-    "jax": "jax",
-}
-PACKAGE_NAMES = {"sklearn": "scikit-learn"}
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -53,7 +49,7 @@ def main() -> None:
     # The sandbox first: unshare() refuses a process that already has threads, and importing a
     # framework starts many. enter() returns in the sandboxed worker only (see sandbox.py).
     _die_with_parent()
-    box = sandbox.enter(sandbox.Options.from_env())
+    box = sandbox.enter(Options.from_env())
     if not box.pid_namespace:  # else the namespace's init reaps, and its end kills them all
         _become_subreaper()
     faulthandler.enable()
@@ -69,19 +65,22 @@ def main() -> None:
         wants_cuda = os.environ.get("FWLEARN_DEVICE") == "cuda" and framework != "python"
         if wants_cuda and not info["device"].startswith("cuda"):
             runtime.send(
-                {
-                    "type": "error",
-                    "kind": "device",
-                    "message": f"--device cuda: {framework} sees no CUDA device here "
+                ErrorMessage(
+                    type="error",
+                    kind="device",
+                    message=f"--device cuda: {framework} sees no CUDA device here "
                     "(use --device auto to fall back to the CPU)",
-                }
+                    exc_type=None,
+                    traceback="",
+                    line=None,
+                )
             )
             _finish(1)
     except ImportError as exc:
         name = (getattr(exc, "name", None) or str(exc)).split(".")[0]
-        runtime.send(_import_error(name, exc))
+        runtime.send(import_error(name, exc))
         _finish(1)
-    runtime.send({"type": "ready", "import_seconds": round(time.monotonic() - started, 3)})
+    runtime.send(Ready(type="ready", import_seconds=round(time.monotonic() - started, 3)))
     job = _read_job()
     if job is None:  # the engine let this spare go without a job
         _finish(0)
@@ -135,7 +134,7 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")
         info["keras_backend"] = backend
         if backend == "tensorflow":
-            import tensorflow as tf
+            import tensorflow as tf  # type: ignore[import-untyped,unused-ignore]
 
             with contextlib.suppress(RuntimeError):
                 tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -150,35 +149,17 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
             info["versions"]["torch"] = torch.__version__
             info["device"] = _torch_device(torch)
         elif backend == "jax":
-            import jax
+            import jax  # type: ignore[import-not-found,unused-ignore]
 
             info["versions"]["jax"] = jax.__version__
             info["device"] = str(jax.devices()[0])
-        import keras
+        import keras  # type: ignore[import-untyped,unused-ignore]
 
         info["versions"]["keras"] = keras.__version__
         if warm:
-            _keras_warm_up(keras)
-        install_keras_hook(keras)  # after the warm-up, whose metrics nobody should see
+            keras_hook.warm_up(keras)
+        keras_hook.install_keras_hook(keras)  # after the warm-up, whose metrics nobody should see
     return info
-
-
-def _keras_warm_up(keras: Any) -> None:
-    """One tiny fit/predict compiles the backend's lazy paths while the spare waits.
-
-    ``clear_session`` then resets Keras' global state (layer-name counters, graphs), so the
-    learner's model is still called ``sequential``, as in a fresh process.
-    """
-    import numpy as np
-
-    x = np.zeros((8, 2), dtype="float32")
-    y = np.zeros((8,), dtype="int32")
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=1, batch_size=4, verbose=0, validation_split=0.25)
-    model.evaluate(x, y, verbose=0)
-    model.predict(x, verbose=0)
-    keras.backend.clear_session()
 
 
 def _torch_device(torch: Any) -> str:
@@ -187,35 +168,35 @@ def _torch_device(torch: Any) -> str:
     return "cpu"
 
 
-def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
+def run_job(job: Job, info: dict[str, Any]) -> int:
     """Run one snippet as ``__main__``, the way ``python path`` would, and report how it ended."""
     path = job["path"]
     os.chdir(job["cwd"])
-    _apply_limits(job.get("limits", {}))
-    threads = int(job.get("threads") or 1)
+    _apply_limits(job["limits"])
+    threads = job["threads"]
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
     sys.argv = [path]
     sys.path.insert(0, os.path.dirname(path))
     runtime.send(
-        {
-            "type": "start",
-            "framework": info["framework"],
-            "python": platform.python_version(),
-            "device": info["device"],
-            "pid": info.get("host_pid") or os.getpid(),
-            "keras_backend": info.get("keras_backend"),
-            "versions": info["versions"],
-            "threads": threads,
-            "network": info.get("network", "allowed"),
-            "sandbox": info.get("sandbox"),
-        }
+        StartMessage(
+            type="start",
+            framework=info["framework"],
+            python=platform.python_version(),
+            device=info["device"],
+            pid=info.get("host_pid") or os.getpid(),
+            keras_backend=info.get("keras_backend"),
+            versions=info["versions"],
+            threads=threads,
+            network=info.get("network", "allowed"),
+            sandbox=info.get("sandbox"),
+        )
     )
     source = job["source"]
     try:
         code = compile(source, path, "exec")
     except (SyntaxError, ValueError) as exc:
-        runtime.send(_syntax_error(exc))
+        runtime.send(syntax_error(exc))
         with contextlib.suppress(Exception):
             traceback.print_exception(exc, limit=0)
         return 1
@@ -231,26 +212,28 @@ def run_job(job: dict[str, Any], info: dict[str, Any]) -> int:
         exit_code = _exit_code(exc.code)
         if exit_code:
             runtime.send(
-                {
-                    "type": "error",
-                    "kind": "exit",
-                    "message": f"the snippet called sys.exit({exc.code!r})",
-                    "line": _snippet_line(exc, path),
-                }
+                ErrorMessage(
+                    type="error",
+                    kind="exit",
+                    message=f"the snippet called sys.exit({exc.code!r})",
+                    exc_type=None,
+                    traceback="",
+                    line=snippet_line(exc, path),
+                )
             )
     except BaseException as exc:  # the snippet's failure is the report, not ours
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the report
         exit_code = 130 if isinstance(exc, KeyboardInterrupt) else 1
-        runtime.send(_exception_error(exc, path))
+        runtime.send(exception_error(exc, path))
         with contextlib.suppress(Exception):  # the snippet may have closed stderr
-            _print_traceback(exc)
+            print_traceback(exc)
     else:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _report_params(main_module.__dict__)
     return exit_code
 
 
-def _finish(exit_code: int) -> None:
+def _finish(exit_code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -260,11 +243,12 @@ def _finish(exit_code: int) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    runtime.send({"type": "done", "exit_code": exit_code, "peak_rss_mb": usage.ru_maxrss / 1024})
+    runtime.send(Done(type="done", exit_code=exit_code, peak_rss_mb=usage.ru_maxrss / 1024))
     os._exit(exit_code)
 
 
-def _read_job() -> dict[str, Any] | None:
+def _read_job() -> Job | None:
+    """The job the engine wrote on the control pipe; None when it closed the pipe unused."""
     fd = int(os.environ[CONTROL_FD_ENV])
     chunks = []
     while chunk := os.read(fd, 1 << 16):
@@ -272,10 +256,15 @@ def _read_job() -> dict[str, Any] | None:
     os.close(fd)
     os.environ.pop(CONTROL_FD_ENV, None)
     data = b"".join(chunks)
-    return json.loads(data) if data.strip() else None
+    if not data.strip():
+        return None
+    job = decode(data)
+    if job["type"] != "job":
+        raise ValueError(f"expected a job on the control pipe, got {job['type']!r}")
+    return job
 
 
-def _apply_limits(limits: dict[str, Any]) -> None:
+def _apply_limits(limits: JobLimits) -> None:
     """Backstops in the child; the engine enforces wall time, resident memory and the process
     cap from outside (RLIMIT_NPROC would count all of the user's processes and threads, and
     does nothing for root)."""
@@ -316,82 +305,6 @@ def _exit_code(code: Any) -> int:
     return 1
 
 
-def _snippet_frames(exc: BaseException, path: str) -> list[traceback.FrameSummary]:
-    return [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == path]
-
-
-def _snippet_line(exc: BaseException, path: str) -> int | None:
-    frames = _snippet_frames(exc, path)
-    return frames[-1].lineno if frames else None
-
-
-def _trimmed(exc: BaseException) -> traceback.TracebackException:
-    """The traceback as python would print it, minus this worker's own frame."""
-    tb = exc.__traceback__
-    if tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next
-    return traceback.TracebackException(type(exc), exc, tb)
-
-
-def _print_traceback(exc: BaseException) -> None:
-    sys.stderr.write("".join(_trimmed(exc).format()))
-
-
-def _exception_error(exc: BaseException, path: str) -> dict[str, Any]:
-    kind = "exception"
-    first_line = (str(exc).strip().splitlines() or [""])[0]
-    message = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
-    if isinstance(exc, MemoryError):
-        kind = "memory"
-        message = "MemoryError: the snippet ran out of memory"
-    elif isinstance(exc, ModuleNotFoundError) and exc.name:
-        top = exc.name.split(".")[0]
-        return {
-            **_import_error(top, exc),
-            "line": _snippet_line(exc, path),
-            "traceback": "".join(_trimmed(exc).format()),
-        }
-    elif isinstance(exc, RecursionError):
-        message = (
-            "RecursionError: maximum recursion depth exceeded (a function calls itself forever?)"
-        )
-    return {
-        "type": "error",
-        "kind": kind,
-        "message": message,
-        "exc_type": type(exc).__name__,
-        "traceback": "".join(_trimmed(exc).format()),
-        "line": _snippet_line(exc, path),
-    }
-
-
-def _import_error(name: str, exc: BaseException) -> dict[str, Any]:
-    package = PACKAGE_NAMES.get(name, name)
-    extra = EXTRAS.get(name)
-    hint = f": pip install '{extra}'" if extra else f": pip install {package}"
-    return {
-        "type": "error",
-        "kind": "import",
-        "message": f"No module named '{name}' - the package {package} is not installed{hint}",
-        "exc_type": type(exc).__name__,
-    }
-
-
-def _syntax_error(exc: BaseException) -> dict[str, Any]:
-    """The message leaves the line out: it travels in ``line``, and every reader (the app's
-    log, ``fwlearn run``) prints it from there, so a line in the message said it twice."""
-    line = getattr(exc, "lineno", None)
-    msg = getattr(exc, "msg", None) or str(exc)
-    return {
-        "type": "error",
-        "kind": "syntax",
-        "message": f"{type(exc).__name__}: {msg}",
-        "exc_type": type(exc).__name__,
-        "traceback": "".join(traceback.format_exception_only(exc)),
-        "line": line,
-    }
-
-
 def _report_params(namespace: dict[str, Any]) -> None:
     """Report the parameter count of the snippet's model, so the app can compare frameworks."""
     candidates: list[tuple[int, int]] = []  # (preferred, count)
@@ -412,70 +325,6 @@ def _param_count(value: Any) -> int | None:
         with contextlib.suppress(Exception):
             return int(value.count_params())
     return None
-
-
-def install_keras_hook(keras: Any) -> None:
-    """Make every ``Model.fit``/``evaluate`` report metrics, with no change to the snippet.
-
-    Keras has no global callback registry, so the two methods are wrapped to add one callback.
-    Batch metrics are throttled: the chart needs a few points a second, not one per batch.
-    """
-
-    class FwlearnCallback(keras.callbacks.Callback):
-        batch_interval = 0.25
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._epoch = 1
-            self._last_batch = 0.0
-
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            with contextlib.suppress(Exception):
-                runtime.report_fact("params", int(self.model.count_params()))
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self._epoch = epoch + 1
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            now = time.monotonic()
-            if logs and now - self._last_batch >= self.batch_interval:
-                self._last_batch = now
-                runtime.report(epoch=self._epoch, step=batch + 1, split="train", **logs)
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if logs:
-                runtime.report(epoch=epoch + 1, **logs)
-
-    class FwlearnEvaluateCallback(keras.callbacks.Callback):
-        def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
-            if logs:
-                runtime.report(split="test", **logs)
-
-    def args_of(bound: inspect.BoundArguments) -> tuple[Any, ...]:
-        return bound.args
-
-    def wrap(method: Any, callback_cls: type) -> Any:
-        signature = inspect.signature(method)
-
-        @functools.wraps(method)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = signature.bind(self, *args, **kwargs)
-            given = bound.arguments.get("callbacks")
-            if isinstance(given, keras.callbacks.CallbackList):  # fit's own validation pass
-                return method(*args_of(bound), **bound.kwargs)
-            callbacks = list(given or [])
-            if not any(isinstance(c, callback_cls) for c in callbacks):
-                callbacks.append(callback_cls())
-            bound.arguments["callbacks"] = callbacks
-            return method(*args_of(bound), **bound.kwargs)
-
-        wrapper.__fwlearn_wrapped__ = True  # type: ignore[attr-defined]
-        return wrapper
-
-    model_cls = keras.Model
-    if not getattr(model_cls.fit, "__fwlearn_wrapped__", False):
-        model_cls.fit = wrap(model_cls.fit, FwlearnCallback)
-        model_cls.evaluate = wrap(model_cls.evaluate, FwlearnEvaluateCallback)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """``python -m fwlearn`` is the ``fwlearn`` command."""
 
-from fwlearn.tui.cli import main
+from fwlearn.cli import main
 
 main()

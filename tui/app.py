@@ -14,12 +14,12 @@ framework competes with the UI for the 2 cores.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
-import importlib.util
+import threading
 import time
 from collections.abc import Iterable
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,21 +27,23 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from fwlearn.frameworks import (
+    INSTALL,
+    KERAS_BACKENDS,
+    SIDES,
+    installed_frameworks,
+    installed_keras_backends,
+    installed_versions,
+    tested_versions,
+)
+from fwlearn.store import APP_BUSY_TIMEOUT, Store
 from fwlearn.tui.screens.browser import BrowserScreen
-from fwlearn.tui.store import Store
 
 if TYPE_CHECKING:
     from fwlearn.engine.pool import SpareKey, WarmPool
 
 # Imported after the first frame (see the module docstring).
 DEFERRED_MODULES = ("fwlearn.tui.screens.lesson", "fwlearn.tui.screens.help")
-
-KERAS_BACKENDS = ("tensorflow", "torch")
-INSTALL = {
-    "torch": "pip install 'fwlearn[torch]'  (or: pip install torch)",
-    "keras": "pip install 'fwlearn[tensorflow-cpu]'  (or, with torch only: pip install keras)",
-    "tensorflow": "pip install tensorflow-cpu",
-}
 
 
 class FwlearnApp(App[None]):
@@ -70,18 +72,29 @@ class FwlearnApp(App[None]):
         self._wanted_spares: list[SpareKey] = []
         self.first_frame_at: float | None = None  # perf_counter() once the first frame is out
         self._store_failed_at = float("-inf")
+        self._ui_thread = threading.get_ident()
         self.installed = set(installed) if installed is not None else installed_frameworks()
-        self.keras_backend = next(
-            (b for b in KERAS_BACKENDS if b in self.installed), KERAS_BACKENDS[0]
-        )
+        # The app offers the backends installed; the engine accepts all of KERAS_BACKENDS.
+        self.keras_backend = next(iter(installed_keras_backends(self.installed)), KERAS_BACKENDS[0])
 
     def on_mount(self) -> None:
-        self.store.on_error = self._store_failed
+        # Saves go to the store's writer thread: a second session holding the database's lock
+        # must not freeze the UI (its failures arrive from that thread).
+        self._ui_thread = threading.get_ident()
+        self.store.on_error = self._store_failed_from_any_thread
+        self.store.start_writer()
         self.push_screen(BrowserScreen())
         if self.store.notice:  # a damaged progress database was moved aside
             self.notify(
                 self.store.notice, title="Progress", severity="warning", timeout=30, markup=False
             )
+
+    def _store_failed_from_any_thread(self, message: str) -> None:
+        if threading.get_ident() == self._ui_thread:
+            self._store_failed(message)
+        else:
+            with contextlib.suppress(RuntimeError):  # the app has already stopped
+                self.call_from_thread(self._store_failed, message)
 
     def _store_failed(self, message: str) -> None:
         """Say so (at most every 30 s: every keystroke batch would fail the same way)."""
@@ -100,6 +113,8 @@ class FwlearnApp(App[None]):
     async def on_unmount(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+        # Queued saves land before the app ends (unless another session keeps the lock).
+        await asyncio.to_thread(self.store.close)
 
     @property
     def pool(self) -> WarmPool:
@@ -120,7 +135,7 @@ class FwlearnApp(App[None]):
 
         keys = []
         for framework in frameworks:
-            if framework in ("keras", "pytorch") and self.framework_problem(framework) is None:
+            if framework in SIDES and self.framework_problem(framework) is None:
                 keys.append(SpareKey.for_spec(framework, self.keras_backend, "auto"))
         self._wanted_spares = keys
         if keys:
@@ -168,7 +183,7 @@ class FwlearnApp(App[None]):
             if "keras" not in self.installed:
                 return f"Keras is not installed. Install it with: {INSTALL['keras']}"
             if self.keras_backend not in self.installed:
-                other = [b for b in KERAS_BACKENDS if b in self.installed]
+                other = installed_keras_backends(self.installed)
                 switch = f" or press b to use the {other[0]} backend" if other else ""
                 return (
                     f"Keras's {self.keras_backend} backend is not installed "
@@ -178,7 +193,7 @@ class FwlearnApp(App[None]):
 
     def next_keras_backend(self) -> str:
         """Cycle through the backends that are installed (all of them when none is)."""
-        usable = [b for b in KERAS_BACKENDS if b in self.installed] or list(KERAS_BACKENDS)
+        usable = installed_keras_backends(self.installed) or list(KERAS_BACKENDS)
         index = usable.index(self.keras_backend) if self.keras_backend in usable else -1
         self.keras_backend = usable[(index + 1) % len(usable)]
         return self.keras_backend
@@ -199,7 +214,7 @@ class FwlearnApp(App[None]):
 
     def tested_with(self, lesson: Any) -> str:
         """Versions the lesson was tested with: the lesson's own, else the shipped pins."""
-        tested = getattr(lesson, "tested_with", None) or tested_pins()
+        tested = getattr(lesson, "tested_with", None) or tested_versions()
         shown = {
             k: v
             for k, v in tested.items()
@@ -213,40 +228,10 @@ def _import_deferred() -> None:
         importlib.import_module(name)
 
 
-def installed_frameworks() -> set[str]:
-    """Top-level packages present, found without importing them."""
-    return {
-        name for name in ("torch", "keras", "tensorflow", "jax") if importlib.util.find_spec(name)
-    }
-
-
-@cache
-def installed_versions() -> dict[str, str]:
-    found = {}
-    for label, dist in (
-        ("keras", "keras"),
-        ("tf", "tensorflow"),
-        ("tf", "tensorflow-cpu"),
-        ("torch", "torch"),
-    ):
-        try:
-            found.setdefault(label, metadata.version(dist))
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-@cache
-def tested_pins() -> dict[str, str]:
-    from fwlearn.tui.cli import tested_versions
-
-    return tested_versions()
-
-
 def run_app(lessons_dir: str | Path | None = None, warm: bool = True) -> int:
     """Entry point of ``fwlearn`` with no subcommand."""
     from fwlearn.lessons import builtin_pack_dir, load_pack
 
     pack = load_pack(Path(lessons_dir) if lessons_dir else builtin_pack_dir())
-    FwlearnApp(pack, Store.default(), warm=warm).run()
+    FwlearnApp(pack, Store.default(busy_timeout=APP_BUSY_TIMEOUT), warm=warm).run()
     return 0

@@ -11,6 +11,9 @@ import pytest
 
 from fwlearn.engine import Run, RunResult, RunSpec, SpareKey, WarmPool
 
+# Imports torch/tensorflow in its runs: not part of `make test-fast`.
+pytestmark = pytest.mark.frameworks
+
 LEAK_SET = """
 import json, sys
 json.fwlearn_marker = 1
@@ -29,6 +32,7 @@ LOADER = """
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 from fwlearn import report
+
 torch.manual_seed(0)
 data = TensorDataset(torch.randn(256, 2), torch.randint(0, 2, (256,)))
 model = torch.nn.Linear(2, 2)

@@ -331,9 +331,9 @@ def test_a_snippet_named_like_a_framework_does_not_shadow_it(tmp_path: Path) -> 
 
 
 def test_data_files_are_copies_and_big_ones_links(run, tmp_path: Path, monkeypatch) -> None:
-    import fwlearn.engine.runner as runner
+    import fwlearn.engine.workdirs as workdirs
 
-    monkeypatch.setattr(runner, "MAX_DATA_COPY", 1000)
+    monkeypatch.setattr(workdirs, "MAX_DATA_COPY", 1000)
     small, big, folder = tmp_path / "small.csv", tmp_path / "big.bin", tmp_path / "sub"
     small.write_text("a,b\n")
     big.write_bytes(b"x" * 5000)

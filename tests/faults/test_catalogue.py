@@ -285,11 +285,11 @@ def test_missing_package_names_the_extra(tmp_path: Path, leak_check) -> None:
     """A missing framework says which fwlearn extra installs it."""
     result = run_fault("import sklearn_fake\n", tmp_path, leak_check)
     assert result.error is not None and "pip install" in result.error.message
-    from fwlearn.engine.worker import _import_error
+    from fwlearn.engine.worker_errors import import_error
 
-    message = _import_error("sklearn", ModuleNotFoundError("x"))["message"]
+    message = import_error("sklearn", ModuleNotFoundError("x"))["message"]
     assert "scikit-learn" in message and "fwlearn[data]" in message
-    assert "fwlearn[torch]" in _import_error("torch", ModuleNotFoundError("x"))["message"]
+    assert "fwlearn[torch]" in import_error("torch", ModuleNotFoundError("x"))["message"]
 
 
 def test_network_is_off_by_default(tmp_path: Path, leak_check) -> None:

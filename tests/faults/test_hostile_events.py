@@ -23,7 +23,8 @@ from typing import Any
 
 from fwlearn.engine import Error, Fact, Metric, Prediction, Run, RunResult, RunSpec, Warning
 from fwlearn.engine.events import ERROR_KINDS, Event
-from fwlearn.engine.runner import MAX_KEPT_METRICS, run_sync
+from fwlearn.engine.result import MAX_KEPT_METRICS
+from fwlearn.engine.runner import run_sync
 
 # What must never reach a terminal: C0 (but newline), DEL, C1, bidi controls, lone surrogates.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")

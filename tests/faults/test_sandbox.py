@@ -277,10 +277,13 @@ def test_memory_outside_the_processes_counts_against_the_cap(sandboxed) -> None:
 def test_files_outside_the_work_dir_are_private_and_gone(sandboxed) -> None:
     """/tmp and /dev/shm are the run's own, sized by its cap and gone with it."""
     name = f"fwlearn-attack-{uuid.uuid4().hex}"
+    # A host file in /tmp the run must not see. (Listing /tmp is no test: paths the run needs,
+    # such as a checkout or venv that lives under /tmp, are bound back in.)
+    host_file = Path("/tmp", f"fwlearn-host-{uuid.uuid4().hex}")
+    host_file.write_text("host only")
     source = f"""
     import os
-    own = os.path.relpath(os.getcwd(), "/tmp").split("/")[0]  # its work dir (or TMPDIR)
-    print(os.listdir("/tmp") == [own])
+    print(not os.path.exists({str(host_file)!r}))
     written = 0
     try:
         with open("/dev/shm/{name}", "wb") as handle:
@@ -294,7 +297,8 @@ def test_files_outside_the_work_dir_are_private_and_gone(sandboxed) -> None:
     print(written // 2**20)
     """
     result, family, workdir = run_attack(source, memory_mb=128)
-    assert result.lines()[0] == "True"  # only its own work dir in /tmp
+    host_file.unlink()
+    assert result.lines()[0] == "True", result.lines()  # the host's /tmp is not the run's
     assert not Path("/dev/shm", name).exists() and not Path(tempfile.gettempdir(), name).exists()
     if result.ok:
         assert int(result.lines()[-1]) <= 128

@@ -18,6 +18,9 @@ import pytest
 from fwlearn.engine.environment import THREAD_ENV
 from fwlearn.lessons import CODE_FILES, builtin_pack_dir, load_pack
 
+# Imports torch/tensorflow in its runs: not part of `make test-fast`.
+pytestmark = pytest.mark.frameworks
+
 CURRICULUM = [
     "tensors",
     "data",
@@ -62,7 +65,6 @@ def test_fwlearn_check_passes_on_the_builtin_pack() -> None:
         assert row["status"] == "ok", row
         # The starting code fails the exercise check, the solution passes it.
         assert row["check"] == ("fail" if row["what"] == "start" else "pass"), row
-        assert float(row["secs"]) < 20, row  # the course's budget per file on 2 cores
     assert {row["lesson"] for row in rows} == set(CURRICULUM)
 
 

@@ -256,7 +256,7 @@ def test_run_lesson_json_check_record_is_strict_json(tmp_path: Path) -> None:
 
 
 def test_strict_json_helper() -> None:
-    from fwlearn.tui import jsonout
+    from fwlearn import jsonout
 
     text = jsonout.dumps(
         {"nan": float("nan"), "inf": [float("-inf"), 1.5], "odd\udcff": ("\udcff", "\U0001f600")}
@@ -269,7 +269,7 @@ def test_strict_json_helper() -> None:
 
 
 def test_a_number_two_lessons_share_asks_for_the_id(tmp_path: Path) -> None:
-    from fwlearn.tui.lessoncmds import find_lesson, open_pack, unknown_lesson_message
+    from fwlearn.packs import find_lesson, open_pack, unknown_lesson_message
 
     for name, lesson_id in (("a", "first"), ("b", "second")):
         shutil.copytree(FIXTURES / GOOD / "01-basics", tmp_path / name)

@@ -418,7 +418,7 @@ def test_load_pack_never_raises_for_a_missing_folder(tmp_path: Path) -> None:
 def test_lessons_and_cli_commands_stay_light() -> None:
     """fwlearn.lessons is stdlib only; the lesson commands import no UI and no framework."""
     code = (
-        "import sys, fwlearn.lessons, fwlearn.tui.lessoncmds\n"
+        "import sys, fwlearn.lessons, fwlearn.cmd_check\n"
         "heavy = ('numpy', 'torch', 'tensorflow', 'keras', 'jax', 'textual', 'rich')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )

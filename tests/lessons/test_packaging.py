@@ -86,13 +86,17 @@ def test_the_wheel_holds_the_code_the_lessons_and_the_data(built: tuple[Path, li
             shipped = path.suffix in (".py", ".typed", ".tcss") or "builtin" in path.parts
             if path.is_file() and shipped:
                 expected.add(f"fwlearn/{path.relative_to(source).as_posix()}")
+    # The core (command line, store, paths, frameworks): flat modules of the root package.
+    core = {f"fwlearn/{path.name}" for path in (source / "fwlearn").glob("*.py")}
+    assert {"fwlearn/cli.py", "fwlearn/store.py", "fwlearn/frameworks.py"} <= core
+    expected |= core
     assert len([n for n in expected if n.endswith("/lesson.md")]) == 10
     assert expected - names == set()
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [n for n in names if n.startswith(("tests/", "bench/", "engine/", "tui/"))]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "fwlearn = fwlearn.tui.cli:main" in text
+    assert "fwlearn = fwlearn.cli:main" in text
 
 
 def test_the_unpacked_wheel_lists_its_lessons_from_another_folder(

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from fwlearn.lessons import load_pack
+from fwlearn.store import DB_NAME, Store
 from fwlearn.tui.app import FwlearnApp
-from fwlearn.tui.store import DB_NAME, Store
 
 FIXTURE_PACK = Path(__file__).parent / "fixtures" / "pack"
 

@@ -9,7 +9,7 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from fwlearn.lessons import builtin_pack_dir
-from fwlearn.tui.store import RunRecord
+from fwlearn.store import RunRecord
 
 NARROW = (80, 24)
 

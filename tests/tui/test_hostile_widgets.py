@@ -15,7 +15,7 @@ from typing import Any
 from textual.geometry import Region
 from textual.widgets import TabbedContent
 
-from fwlearn.tui.runstate import MAX_EPOCH_ROWS
+from fwlearn.runstate import MAX_EPOCH_ROWS
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.code_pane import CodePane
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel

@@ -15,9 +15,9 @@ from typing import Any
 from textual.widgets import DataTable, Static
 
 from fwlearn.engine.proctree import descendants
+from fwlearn.store import CORRUPT_INFIX, DB_NAME
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.lesson import LessonScreen
-from fwlearn.tui.store import CORRUPT_INFIX, DB_NAME
 
 BROKEN_PACK = Path(__file__).parents[1] / "lessons" / "fixtures" / "broken"
 FIXTURE_PACK = Path(__file__).parent / "fixtures" / "pack"

@@ -20,9 +20,9 @@ import pytest
 
 from fwlearn.engine.pool import WarmPool
 from fwlearn.lessons import builtin_pack_dir, load_pack
+from fwlearn.store import DB_NAME, Store
 from fwlearn.tui.app import FwlearnApp
 from fwlearn.tui.screens.lesson import LessonScreen
-from fwlearn.tui.store import DB_NAME, Store
 from fwlearn.tui.widgets.code_pane import CodePane
 from fwlearn.tui.widgets.run_log import RunLog
 
@@ -32,7 +32,7 @@ PROBE = """
 import asyncio, json, os, sys
 from fwlearn.lessons import load_pack
 from fwlearn.tui.app import FwlearnApp
-from fwlearn.tui.store import Store
+from fwlearn.store import Store
 
 LATE = ("fwlearn.tui.screens.lesson", "textual_plotext", "plotext", "tree_sitter")
 seen = {}

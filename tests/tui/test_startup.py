@@ -13,7 +13,7 @@ import asyncio, json, sys, time
 t0 = time.perf_counter()
 from fwlearn.lessons import load_pack
 from fwlearn.tui.app import FwlearnApp
-from fwlearn.tui.store import Store
+from fwlearn.store import Store
 from fwlearn.tui.screens.lesson import LessonScreen
 
 async def main():

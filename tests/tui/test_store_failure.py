@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
+from fwlearn.store import Store
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.lesson import LessonScreen
-from fwlearn.tui.store import Store
 
 
 async def test_disk_failure_is_reported_and_the_app_keeps_working(
@@ -22,6 +22,8 @@ async def test_disk_failure_is_reported_and_the_app_keeps_working(
             raise sqlite3.OperationalError("disk I/O error")
 
         monkeypatch.setattr(Store, "_connect", broken)
+        app.store.close()  # its one connection is reopened, by the broken _connect
+        app.store.start_writer()
         await pilot.press("enter")  # opening a lesson reads and writes progress
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))
         await pilot.press("tab", "x", "y")  # an edit, saved on a timer
@@ -39,5 +41,6 @@ def test_without_the_app_errors_propagate(tmp_path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(
         Store, "_connect", lambda self: (_ for _ in ()).throw(sqlite3.OperationalError("boom"))
     )
+    store.close()  # the next call opens a new connection
     with pytest.raises(sqlite3.OperationalError):
         store.all_lessons()

@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -34,15 +35,15 @@ class BrowserScreen(Screen[None]):
     """Lists the pack's lessons; states come from the store each time the screen shows."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", show=True),
-        Binding("c", "continue", "Continue"),
-        Binding("j", "move(1)", "Down", show=False),
-        Binding("k", "move(-1)", "Up", show=False),
+        Binding("enter", "open", "Open", show=True, tooltip="open the chosen lesson"),
+        Binding("c", "continue", "Continue", tooltip="continue where you left off"),
+        Binding("j", "move(1)", "Down", show=False, tooltip="next lesson"),
+        Binding("k", "move(-1)", "Up", show=False, tooltip="previous lesson"),
         # Priority: the table's own Home/End scroll sideways and leave the cursor where it is.
-        Binding("home", "first", "First", show=False, priority=True),
-        Binding("end", "last", "Last", show=False, priority=True),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("home", "first", "First", show=False, priority=True, tooltip="first lesson"),
+        Binding("end", "last", "Last", show=False, priority=True, tooltip="last lesson"),
+        Binding("question_mark", "app.help", "Help", tooltip="this help"),
+        Binding("q", "app.quit", "Quit", tooltip="quit"),
     ]
 
     _fitted_width = 0  # the width the summaries were last cut to
@@ -135,7 +136,7 @@ class BrowserScreen(Screen[None]):
         table = self.query_one("#lessons", DataTable)
         if not table.row_count:
             return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

@@ -10,21 +10,15 @@ Nothing here imports torch/tensorflow/keras: runs happen in child processes.
 from __future__ import annotations
 
 import asyncio
-import os
-import shlex
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.actions import SkipAction
-from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -39,16 +33,28 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from fwlearn.engine.events import End, Error, Event, Metric, Output, Prediction, Start, Warning
-from fwlearn.engine.runner import Run, RunSpec, UsageError, infer_framework
-from fwlearn.lessons import section_line, verify_lesson, verify_side
+from fwlearn.engine import (
+    End,
+    Error,
+    Event,
+    Metric,
+    Output,
+    Prediction,
+    Run,
+    Start,
+    UsageError,
+    Warning,
+)
+from fwlearn.lessons import section_line
+from fwlearn.runstate import SideRun
+from fwlearn.session import SIDES, LessonSession
+from fwlearn.tui.editor import edit_externally
+from fwlearn.tui.keys import LESSON_BINDINGS
 from fwlearn.tui.results_tabs import CHART, EXERCISE, PREDICTIONS, ResultsTabs
-from fwlearn.tui.runstate import SideRun
 from fwlearn.tui.screens.confirm import ConfirmScreen
-from fwlearn.tui.store import RunRecord
 from fwlearn.tui.widgets.code_pane import LABELS, CodePane
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
-from fwlearn.tui.widgets.exercise_panel import ExercisePanel, literal
+from fwlearn.tui.widgets.exercise_panel import ExercisePanel, check_markdown
 from fwlearn.tui.widgets.metrics_chart import MetricsChart
 from fwlearn.tui.widgets.predictions_table import PredictionsTable
 from fwlearn.tui.widgets.prose_pane import ProsePane
@@ -58,7 +64,6 @@ from fwlearn.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from fwlearn.tui.app import FwlearnApp
 
-SIDES = ("keras", "pytorch")
 NARROW_BELOW = 120  # FACTS.md: at 80 columns each side would get ~36 columns of code
 SAVE_INTERVAL = 0.5
 YIELD_EVERY = 0.02  # hand the event loop back while draining a burst of engine events
@@ -67,36 +72,8 @@ YIELD_EVERY = 0.02  # hand the event loop back while draining a burst of engine 
 class LessonScreen(Screen[None]):
     """One lesson. ``narrow`` flips the ``-narrow`` class; the .tcss turns columns into tabs."""
 
-    # The footer lists the shown ones in this order whatever has the focus, and only those
-    # enabled now (check_action). At 80 columns it holds 78 of 80 cells with a run going
-    # ("esc Cancel" first): short labels, no palette entry (Ctrl+P still works), and F2/F3
-    # are named in the title line; every other key is in the help screen (?). Checked by
-    # tests/tui/test_first_hour.py. Two Esc bindings share one footer slot: "Done" while
-    # editing, "Cancel" while a run goes in reading mode.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop_editing", "Done", priority=True),
-        Binding("escape", "cancel", "Cancel", priority=True),
-        Binding("f5", "run('keras')", "Keras", priority=True),
-        Binding("f6", "run('pytorch')", "PyTorch", priority=True),
-        Binding("f7", "run_both", "Both", priority=True),
-        Binding("e,enter", "edit", "Edit"),
-        Binding("f3,ctrl+down", "section(1)", "Next step", priority=True, show=False),
-        Binding("f2,ctrl+up", "section(-1)", "Prev step", priority=True, show=False),
-        Binding("h", "hint", "Hint"),
-        Binding("s", "show_solution", "Solution"),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("q", "back", "Lessons"),
-        Binding("ctrl+c", "cancel_focused", "Cancel", priority=True, show=False),
-        Binding("r", "reset_side", "Reset side", show=False),
-        Binding("R", "reset_lesson", "Reset lesson", show=False),
-        Binding("t", "take_solution", "Take solution", show=False),
-        Binding("u", "undo", "Undo", show=False),
-        Binding("m", "maximize", "Full screen", show=False),
-        Binding("b", "switch_backend", "Backend", show=False),
-        Binding("ctrl+o", "open_in_editor", "$EDITOR", priority=True, show=False),
-        Binding("ctrl+t", "next_tab", "Next tab", priority=True, show=False),
-        Binding("f8", "next_insight", "Chart/Compare/…", priority=True, show=False),
-    ]
+    # The table, the footer's order and the help's rows live in keys.py.
+    BINDINGS: ClassVar[list[BindingType]] = list(LESSON_BINDINGS)
 
     narrow: reactive[bool] = reactive(False)
     tab: reactive[str] = reactive("keras")
@@ -104,17 +81,26 @@ class LessonScreen(Screen[None]):
     def __init__(self, lesson: Any) -> None:
         super().__init__()
         self.lesson = lesson
-        self.runs = {side: SideRun(side) for side in SIDES}
-        self._active: dict[str, Run] = {}
-        self._dirty: set[str] = set()
-        self.section_index = -1
-        self.hint_shown = False
-        self.solution_shown = False
-        self.side_checks: dict[str, Any] = {}
+        self.session: LessonSession  # made on mount: it needs the app's store
         self.editing: str | None = None  # the side in editing mode; None: reading mode
         self._last_side = "keras"  # where side commands (r, t, Ctrl+O, e) act without a focus
-        self._undo: Undo | None = None
         self._panes: dict[str, CodePane] = {}  # kept: save_edits runs after unmount too
+
+    @property
+    def runs(self) -> dict[str, SideRun]:
+        return self.session.runs
+
+    @property
+    def _active(self) -> dict[str, Run]:
+        return self.session.active
+
+    @property
+    def section_index(self) -> int:
+        return self.session.section_index
+
+    @property
+    def solution_shown(self) -> bool:
+        return self.session.solution_shown
 
     @property
     def fwapp(self) -> FwlearnApp:
@@ -123,6 +109,7 @@ class LessonScreen(Screen[None]):
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self.session = LessonSession(self.lesson, self.fwapp.store)
         yield Static(id="lesson-title")
         yield ProsePane(id="prose")
         yield Tabs(
@@ -133,7 +120,7 @@ class LessonScreen(Screen[None]):
         )
         with Horizontal(id="editors"):
             for side in SIDES:
-                self._panes[side] = CodePane(side, self._code_for(side), id=f"code-{side}")
+                self._panes[side] = CodePane(side, self.session.code[side], id=f"code-{side}")
                 yield self._panes[side]
         with Horizontal(id="bottom"):
             for side in SIDES:
@@ -159,9 +146,9 @@ class LessonScreen(Screen[None]):
         panel = self.query_one(ExercisePanel)
         if exercise is not None:
             panel.hint = exercise.hint or ""
-            panel.task = exercise.task
+            panel.task_text = exercise.task
         else:
-            panel.task = ""
+            panel.task_text = ""
         status = self.query_one(StatusBar)
         status.backend = self.fwapp.keras_backend
         status.versions = self.fwapp.installed_versions_line()
@@ -170,11 +157,7 @@ class LessonScreen(Screen[None]):
             if problem:
                 self.query_one(f"#code-{side}", CodePane).note = "cannot run here"
                 self.query_one(f"#log-{side}", RunLog).push([f"! {problem}"])
-        progress = self.fwapp.store.lesson(self.lesson.id)
-        self.fwapp.store.touch(self.lesson.id)
-        titles = self._titles()
-        start = titles.index(progress.section) if progress.section in titles else -1
-        self.go_to_section(start)
+        self.go_to_section(self.session.open())
         self._want_spares()
         self.set_interval(SAVE_INTERVAL, self.save_edits, name="save-edits")
         self.set_interval(0.5, self._tick, name="elapsed")
@@ -240,35 +223,22 @@ class LessonScreen(Screen[None]):
 
     # -- sections -------------------------------------------------------------------------------
 
-    def _titles(self) -> list[str]:
-        return list(self.lesson.section_titles)
-
     def go_to_section(self, index: int) -> None:
         """Show section ``index`` (-1 = the introduction) in the prose and scroll both editors
         to its ``# %%`` marker, found in the *current* text so it survives edits."""
-        titles = self._titles()
-        index = max(-1, min(index, len(titles) - 1))
-        self.section_index = index
-        title = titles[index] if index >= 0 else None
-        if title is None:
-            prose = self.lesson.intro
-        else:
-            # prose_for keeps the step's pitfall blockquotes (appending them again showed
-            # every pitfall twice)
-            prose = f"### {title}\n\n{self.lesson.prose_for(title)}"
-        self.query_one("#prose", ProsePane).show(prose)
+        title = self.session.go_to(index)
+        self.query_one("#prose", ProsePane).show(self.session.prose())
         for side in SIDES:
             self._show_step_in(side)
-        step = f"step {index + 1}/{len(titles)}: {title}" if title else "introduction"
+        count = len(self.session.titles)
+        step = f"step {self.section_index + 1}/{count}: {title}" if title else "introduction"
         self.query_one("#lesson-title", Static).update(
             f"{self.lesson.order}. {self.lesson.title} · {step} · F3/F2: next/prev step"
         )
-        self.fwapp.store.touch(self.lesson.id, section=title or "")
 
     def _show_step_in(self, side: str) -> None:
         """Scroll ``side``'s editor to the current step's ``# %%`` marker (if still there)."""
-        titles = self._titles()
-        title = titles[self.section_index] if self.section_index >= 0 else None
+        title = self.session.section_title
         pane = self._panes[side]
         line = marker_line(pane.text, title) if title else 1
         if line:
@@ -279,23 +249,22 @@ class LessonScreen(Screen[None]):
 
     # -- code and edits -------------------------------------------------------------------------
 
-    def _code_for(self, side: str) -> str:
-        saved = self.fwapp.store.edit(self.lesson.id, side)
-        return saved if saved is not None else self.lesson.files[side].source
-
     @on(CodePane.Edited)
     def _edited(self, event: CodePane.Edited) -> None:
-        self._dirty.add(event.side)
+        self.session.edited(event.side, self._panes[event.side].text)
 
     def save_edits(self) -> None:
         """Write changed sides to the store (called every 0.5 s and when the screen closes)."""
-        for side in list(self._dirty):
-            self._dirty.discard(side)
-            text = self._panes[side].text
-            if text == self.lesson.files[side].source:
-                self.fwapp.store.drop_edit(self.lesson.id, side)
-            else:
-                self.fwapp.store.save_edit(self.lesson.id, side, text)
+        for side, pane in self._panes.items():
+            self.session.edited(side, pane.text)
+        self.session.save_edits()
+
+    def _load_code(self, sides: tuple[str, ...]) -> None:
+        """Push the session's code for ``sides`` into their editors (reset, solution, undo)."""
+        for side in sides:
+            if self._panes[side].text != self.session.code[side]:
+                self._panes[side].load(self.session.code[side])
+            self._show_step_in(side)
 
     def focused_side(self) -> str | None:
         """The side whose editor has focus, else (narrow) the side whose tab is shown."""
@@ -374,16 +343,18 @@ class LessonScreen(Screen[None]):
 
         self.app.push_screen(ConfirmScreen(question), answered)
 
-    def _keep_undo(self, what: str, restore: Callable[[], None], message: str) -> None:
-        self._undo = Undo(what, restore)
+    def _undoable(self, message: str) -> None:
+        self._load_code(SIDES)
         self.notify(f"{message} Press u to undo.", markup=False)
 
     def action_undo(self) -> None:
-        undo, self._undo = self._undo, None
+        self.save_edits()
+        undo = self.session.undo()
         if undo is None:
             self.notify("Nothing to undo.")
             return
-        undo.restore()
+        self._load_code(undo.sides)
+        self._show_check()
         self.notify(f"Undone: {undo.what}.")
 
     def action_reset_side(self, side: str | None = None) -> None:
@@ -401,41 +372,9 @@ class LessonScreen(Screen[None]):
     def reset_side(self, side: str) -> None:
         """Bring back the lesson's original code for ``side`` and forget the saved edit. A
         passed exercise stops counting as done when its original code is known to fail."""
-        self.replace_code(
-            side,
-            self.lesson.files[side].source,
-            f"reset of the {LABELS[side]} code",
-            f"{LABELS[side]} code reset to the original.",
-        )
-
-    def replace_code(self, side: str, text: str, what: str, message: str) -> None:
-        """Put ``text`` in ``side``'s editor for the learner (reset, take solution), keeping the
-        previous code and progress for one ``u``."""
-        pane = self.query_one(f"#code-{side}", CodePane)
-        previous = pane.text
-        store, lesson_id = self.fwapp.store, self.lesson.id
-        before = store.lesson(lesson_id)
-        pane.load(text)
-        self._show_step_in(side)
-        self._dirty.add(side)
         self.save_edits()
-        exercise = self.lesson.exercise
-        if (
-            exercise is not None
-            and side in exercise.sides
-            and text == self.lesson.files[side].source
-            and exercise.fails_initially
-        ):
-            store.set_not_passing(lesson_id)  # the code that passed is gone
-
-        def restore() -> None:
-            pane.load(previous)
-            self._show_step_in(side)
-            self._dirty.add(side)
-            self.save_edits()
-            store.restore_progress(before)
-
-        self._keep_undo(what, restore, message)
+        self.session.reset_side(side, f"reset of the {LABELS[side]} code")
+        self._undoable(f"{LABELS[side]} code reset to the original.")
 
     def action_reset_lesson(self) -> None:
         self._confirm(
@@ -446,35 +385,10 @@ class LessonScreen(Screen[None]):
 
     def reset_lesson(self) -> None:
         """What ``fwlearn progress --reset LESSON`` does, plus the editors, undoable once."""
-        store, lesson_id = self.fwapp.store, self.lesson.id
-        snapshot = store.snapshot(lesson_id)
-        texts = {side: self.query_one(f"#code-{side}", CodePane).text for side in SIDES}
-        checks = dict(self.side_checks)
-        panel = self.query_one(ExercisePanel)
-        check = panel.check
-        store.reset(lesson_id)
-        for side in SIDES:
-            self._panes[side].load(self.lesson.files[side].source)
-            self._show_step_in(side)
-            self._dirty.discard(side)
-        self.side_checks.clear()
-        panel.check = ""
-        title = self._titles()[self.section_index] if self.section_index >= 0 else ""
-        store.touch(lesson_id, section=title)
-
-        def restore() -> None:
-            store.restore(snapshot)
-            for side, text in texts.items():
-                self._panes[side].load(text)
-                self._show_step_in(side)
-            self.side_checks.update(checks)
-            panel.check = check
-
-        self._keep_undo(
-            f"starting {self.lesson.title!r} over",
-            restore,
-            f"{self.lesson.title!r} starts over: original code, no progress.",
-        )
+        self.save_edits()
+        self.session.reset_lesson(f"starting {self.lesson.title!r} over")
+        self._show_check()
+        self._undoable(f"{self.lesson.title!r} starts over: original code, no progress.")
 
     def action_take_solution(self, side: str | None = None) -> None:
         """Replace a side's code with the exercise's solution (asks first; u undoes). The
@@ -487,16 +401,11 @@ class LessonScreen(Screen[None]):
         side = side or self.current_side()
         if side not in exercise.sides:
             side = exercise.sides[0]
-        solution = exercise.solution_source(side)
 
         def take() -> None:
-            self.solution_shown = True
-            self.replace_code(
-                side,
-                solution,
-                f"taking the solution into the {LABELS[side]} code",
-                f"The solution replaced your {LABELS[side]} code.",
-            )
+            self.save_edits()
+            self.session.take_solution(side, f"taking the solution into the {LABELS[side]} code")
+            self._undoable(f"The solution replaced your {LABELS[side]} code.")
 
         self._confirm(
             f"Replace your {LABELS[side]} code with the solution? (u brings yours back)", take
@@ -508,64 +417,29 @@ class LessonScreen(Screen[None]):
         """Suspend the app, edit the current side in $VISUAL/$EDITOR at the step's line (the
         cursor's, while editing), load the result. Any failure comes back as a message."""
         side = self.current_side()
-        pane = self.query_one(f"#code-{side}", CodePane)
-        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        pane = self._panes[side]
         if self.editing == side:
             line = pane.editor.cursor_location[0] + 1
         else:
-            title = self._titles()[self.section_index] if self.section_index >= 0 else None
+            title = self.session.section_title
             line = (marker_line(pane.text, title) if title else None) or 1
-        with tempfile.TemporaryDirectory(prefix="fwlearn-edit-") as folder:
-            path = Path(folder) / f"{self.lesson.id}_{side}.py"
-            path.write_text(pane.text, encoding="utf-8")
-            try:
-                argv = editor_argv(command, path, line)
-            except ValueError as exc:
-                self.notify(
-                    f"$EDITOR is not a usable command ({exc}): {command!r}",
-                    title="Editor",
-                    severity="error",
-                    markup=False,
-                )
-                return
-            problem = self._run_editor(argv)
-            if problem:
-                self.notify(problem, title="Editor", severity="error", timeout=10, markup=False)
-                return
-            text = path.read_text(encoding="utf-8")
-        if text != pane.text:
-            pane.load(text)
+        edited = edit_externally(self.app, pane.text, f"{self.lesson.id}_{side}.py", line)
+        if edited.problem:
+            timeout = self.app.NOTIFICATION_TIMEOUT if edited.usage else 10
+            self.notify(
+                edited.problem, title="Editor", severity="error", timeout=timeout, markup=False
+            )
+            return
+        if edited.text is not None and edited.text != pane.text:
+            pane.load(edited.text)
             pane.show_line(line)
-            self._dirty.add(side)
             self.save_edits()
-            self.notify(f"{LABELS[side]} code updated from {Path(argv[0]).name}.")
-
-    def _run_editor(self, argv: list[str]) -> str | None:
-        """Run the editor with the terminal handed over; what went wrong, or None.
-
-        Everything is caught *inside* ``suspend()``: an exception escaping it skips Textual's
-        resume, and the app stayed suspended (blank screen, keys echoed raw) with a missing
-        editor. A headless app (tests) has no terminal to hand over, so the editor just runs.
-        """
-        if self.app.is_headless:
-            return run_editor(argv)
-        try:
-            with self.app.suspend():
-                problem = run_editor(argv)
-        except SuspendNotSupported:
-            return "This terminal cannot hand the screen to an external editor."
-        return problem
+            self.notify(f"{LABELS[side]} code updated from {edited.editor}.")
 
     # -- runs -----------------------------------------------------------------------------------
 
-    def _framework(self, side: str, source: str) -> str:
-        """The side's framework, or plain python for code that imports neither (fixture packs):
-        no reason to pay seconds of framework import for numpy code."""
-        return "python" if infer_framework(source) == "python" else side
-
-    def _side_problem(self, side: str, source: str | None = None) -> str | None:
-        text = source if source is not None else self._code_for(side)
-        return self.fwapp.framework_problem(self._framework(side, text))
+    def _side_problem(self, side: str) -> str | None:
+        return self.fwapp.framework_problem(self.session.framework(side))
 
     def action_run(self, side: str) -> None:
         if self.start_run(side) and self.narrow and self.tab != "results":
@@ -580,32 +454,22 @@ class LessonScreen(Screen[None]):
         if self.runs[side].running:
             self.notify(f"{LABELS[side]} is already running (Esc cancels)")
             return False
-        pane = self.query_one(f"#code-{side}", CodePane)
-        source = pane.text
+        pane = self._panes[side]
+        self.save_edits()  # the run gets the code as it is in the editor now
         log = self.query_one(f"#log-{side}", RunLog)
-        framework = self._framework(side, source)
+        framework = self.session.framework(side)
         problem = self.fwapp.framework_problem(framework)
         if problem:
             log.reset()
             log.push([f"! {problem}"])
             self.notify(problem, title=f"{LABELS[side]} cannot run", severity="warning")
             return False
-        spec = RunSpec(
-            path=self.lesson.files[side].path,
-            source=source,
-            framework=framework,
-            keras_backend=self.fwapp.keras_backend,
-            data_files=self.lesson.data_files,
-            timeout=self.lesson.timeout,
-        )
         try:
-            run = Run(spec, pool=self.fwapp.pool)
+            run = Run(self.session.spec(side, self.fwapp.keras_backend), pool=self.fwapp.pool)
         except UsageError as exc:
             log.push([f"✗ {exc}"])
             return False
-        self.save_edits()
-        self.runs[side].begin(source)
-        self._active[side] = run
+        self.session.begin(side, run)
         self.refresh_bindings()  # Esc's "Cancel" shows in the footer while a run goes
         log.reset()
         backend = f" on {self.fwapp.keras_backend}" if framework == "keras" else ""
@@ -640,7 +504,7 @@ class LessonScreen(Screen[None]):
                     await asyncio.sleep(0)
                     last_yield = time.monotonic()
         finally:
-            self._active.pop(side, None)
+            self.session.ended(side)
             self.refresh_bindings()  # Esc's "Cancel" leaves the footer
         self._finished(side)
 
@@ -652,16 +516,14 @@ class LessonScreen(Screen[None]):
             return
         side = worker.name.removeprefix("run-")
         if event.state == WorkerState.ERROR and side in self.runs:
-            self._active.pop(side, None)
+            self.session.failed(side)
             log = self.query_one(f"#log-{side}", RunLog)
             log.push([f"✗ fwlearn could not run this: {worker.error!r}"])
-            self.runs[side].state = "failed"
             self.query_one(f"#code-{side}", CodePane).note = "failed to start"
             self._tick()
 
     def _apply(self, side: str, event: Event) -> None:
-        run = self.runs[side]
-        run.apply(event)
+        run = self.session.apply(side, event)
         log = self.query_one(f"#log-{side}", RunLog)
         if isinstance(event, Output):
             if event.partial:
@@ -702,67 +564,27 @@ class LessonScreen(Screen[None]):
     def _finished(self, side: str) -> None:
         """Record the run, check the exercise, refresh the comparison."""
         run = self.runs[side]
-        log = self.query_one(f"#log-{side}", RunLog)
-        log.flush_now()
-        pane = self.query_one(f"#code-{side}", CodePane)
-        pane.note = f"{run.state} in {run.elapsed:.1f} s"
-        passed = self._check(side)
-        result = run.result()
-        was_done = bool(self.fwapp.store.lesson(self.lesson.id).done)
-        self.fwapp.store.record_run(
-            RunRecord(
-                lesson_id=self.lesson.id,
-                side=side,
-                started=time.time() - run.elapsed,
-                status=run.state,
-                duration=run.elapsed,
-                metrics={k: v for k, v in (result.final_metrics() if result else {}).items()},
-                # A cancelled run says nothing about the code: it neither passes nor fails it.
-                check_passed=None if run.state == "cancelled" else passed,
-            )
-        )
-        progress = self.fwapp.store.lesson(self.lesson.id)
-        # Praise once, on the run that made the lesson done: never after a failed check (it
-        # clears "done"), and not twice when both sides of one F7 see the same passing check.
-        if progress.done and not was_done:
+        self.query_one(f"#log-{side}", RunLog).flush_now()
+        self._panes[side].note = f"{run.state} in {run.elapsed:.1f} s"
+        finished = self.session.finish(side)
+        self._show_check()
+        if finished.solved:
+            self.results_tabs.offer(EXERCISE, over_content=True)
+        if finished.newly_done:
             self.notify(f"Lesson {self.lesson.title!r} done!", title="Well done")
-        keras, pytorch = self.runs["keras"], self.runs["pytorch"]
-        self.query_one(ComparisonPanel).show(keras, pytorch)
+        self.query_one(ComparisonPanel).show(self.runs["keras"], self.runs["pytorch"])
         self.results_tabs.run_ended()
         self._tick()
 
-    def _check(self, side: str) -> bool | None:
-        """Evaluate the exercise on the latest runs; None when it cannot be decided yet."""
+    def _show_check(self) -> None:
+        """Push the session's exercise check (and where the solution is) to the panel."""
         exercise = self.lesson.exercise
         if exercise is None:
-            return None
+            return
         panel = self.query_one(ExercisePanel)
-        result = self.runs[side].result()
-        if side in exercise.sides and result is not None:
-            self.side_checks[side] = verify_side(self.lesson, side, result)
-        judged = verify_lesson(self.lesson, {s: self.runs[s].result() for s in exercise.sides})
-        overall = judged if judged.complete else None
-        lines = []
-        for name in exercise.sides:
-            check = self.side_checks.get(name)
-            if check is None:
-                lines.append(f"- {LABELS[name]}: not run yet")
-            else:
-                # Messages carry the run's fact names and values: text, not Markdown.
-                lines.extend(f"- {literal(message)}" for message in check.messages)
-        verdict = ""
-        if overall is not None:
-            verdict = "**Check passed.**" if overall.passed else "**Check not passed yet.**"
-        panel.check = f"{verdict}\n\n" + "\n".join(lines)
-        if overall is not None and overall.passed:
+        panel.check = check_markdown(self.session.check, exercise.sides, LABELS)
+        if self.session.check.overall:
             self._show_solution()
-            self.results_tabs.offer(EXERCISE, over_content=True)
-        if overall is None:
-            # Undecided while another side has not run, unless this side already fails: the
-            # check needs every side, so the lesson cannot be passing now.
-            own = self.side_checks.get(side) if side in exercise.sides else None
-            return False if own is not None and result is not None and not own.passed else None
-        return bool(overall.passed)
 
     def action_cancel(self) -> None:
         """Esc in reading mode (while editing, Esc only leaves the editor): cancel the focused
@@ -858,7 +680,7 @@ class LessonScreen(Screen[None]):
     def _show_solution(self) -> None:
         if self.lesson.exercise is None:
             return
-        self.solution_shown = True
+        self.session.solution_shown = True
         self.query_one(
             ExercisePanel
         ).solution = (
@@ -868,9 +690,9 @@ class LessonScreen(Screen[None]):
     # -- other actions --------------------------------------------------------------------------
 
     def _want_spares(self) -> None:
-        self.fwapp.want_spares(
-            self._framework(side, self.query_one(f"#code-{side}", CodePane).text) for side in SIDES
-        )
+        for side, pane in self._panes.items():
+            self.session.edited(side, pane.text)
+        self.fwapp.want_spares(self.session.framework(side) for side in SIDES)
 
     def action_switch_backend(self) -> None:
         backend = self.fwapp.next_keras_backend()
@@ -919,55 +741,6 @@ class LessonScreen(Screen[None]):
     def _cancel_all(self) -> None:
         for side in list(self._active):
             self.cancel(side)
-
-
-@dataclass(frozen=True)
-class Undo:
-    """The one thing ``u`` can undo: what it was (for the message) and how to bring it back."""
-
-    what: str
-    restore: Callable[[], None]
-
-
-# Editors that open a file at a line with ``+N`` / with ``-g FILE:N`` (and need ``--wait``).
-PLUS_LINE_EDITORS = {"vi", "vim", "vim.basic", "vim.tiny", "nvim", "nano", "emacs", "micro"}
-PLUS_LINE_EDITORS |= {"emacsclient", "view", "gvim"}
-GOTO_EDITORS = {"code", "codium", "code-insiders"}
-
-
-def editor_argv(command: str, path: Path, line: int) -> list[str]:
-    """The command line that opens ``path`` at ``line`` in ``command`` ($EDITOR, which may
-    carry options: ``"code --wait"``); an unknown editor just gets the file. ValueError when
-    the command is empty or not shell-quoted properly."""
-    argv = shlex.split(command)
-    if not argv:
-        raise ValueError("it is empty")
-    name = Path(argv[0]).name
-    if name in PLUS_LINE_EDITORS:
-        return [*argv, f"+{line}", str(path)]
-    if name in GOTO_EDITORS:
-        wait = [] if {"-w", "--wait"} & set(argv) else ["--wait"]
-        return [*argv, *wait, "-g", f"{path}:{line}"]
-    return [*argv, str(path)]
-
-
-def run_editor(argv: list[str]) -> str | None:
-    """Run the editor to its end; what went wrong in words, or None when it exited with 0.
-
-    A non-zero exit (vim's ``:cq``) means "do not take this": the caller keeps the code."""
-    name = Path(argv[0]).name
-    try:
-        result = subprocess.run(argv, check=False)
-    except FileNotFoundError:
-        return (
-            f"No editor {argv[0]!r} here. Set $EDITOR (or $VISUAL) to an installed one, "
-            "e.g. EDITOR=nano; your code is unchanged."
-        )
-    except OSError as exc:
-        return f"Could not start {argv[0]!r}: {exc.strerror or exc}; your code is unchanged."
-    if result.returncode != 0:
-        return f"{name} exited with status {result.returncode}; your code is unchanged."
-    return None
 
 
 def marker_line(text: str, title: str | None) -> int | None:

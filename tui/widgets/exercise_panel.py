@@ -9,9 +9,12 @@ is not here: a half-height pane shows two lines of it at 80x24; ``SolutionScreen
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from textual.reactive import reactive
 from textual.widgets import Markdown
+
+from fwlearn.session import CheckState
 
 # Inline code spans (CommonMark: a run of backticks, closed by a run of the same length).
 CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
@@ -31,18 +34,37 @@ def literal(text: str) -> str:
     return "".join(out)
 
 
+def check_markdown(check: CheckState, sides: Iterable[str], labels: dict[str, str]) -> str:
+    """The check as the panel shows it: the verdict once decided, then each side's lines
+    (their messages carry the run's fact names and values: text, not Markdown)."""
+    if not check.shown:
+        return ""
+    lines = []
+    for side in sides:
+        verdict = check.sides.get(side)
+        if verdict is None:
+            lines.append(f"- {labels.get(side, side)}: not run yet")
+        else:
+            lines.extend(f"- {literal(message)}" for message in verdict.messages)
+    heading = ""
+    if check.overall is not None:
+        heading = "**Check passed.**" if check.overall else "**Check not passed yet.**"
+    return f"{heading}\n\n" + "\n".join(lines)
+
+
 class ExercisePanel(Markdown):
     """Rendered from reactives the screen sets; it never decides anything itself."""
 
-    task: reactive[str] = reactive("")
+    # Not ``task``: that name is MessagePump.task (the widget's asyncio task).
+    task_text: reactive[str] = reactive("")
     hint: reactive[str] = reactive("")
     hint_shown: reactive[bool] = reactive(False)
     check: reactive[str] = reactive("")
     solution: reactive[str] = reactive("")  # a note on where to read it (Markdown)
 
     def _render_markdown(self) -> str:
-        if self.task:
-            parts = [f"**Exercise.** {literal(self.task)}"]
+        if self.task_text:
+            parts = [f"**Exercise.** {literal(self.task_text)}"]
         else:
             parts = ["*No exercise in this lesson.*"]
         if self.hint_shown and self.hint:
@@ -58,7 +80,7 @@ class ExercisePanel(Markdown):
     def _refresh_text(self) -> None:
         self.update(self._render_markdown())
 
-    def watch_task(self) -> None:
+    def watch_task_text(self) -> None:
         self._refresh_text()
 
     def watch_hint(self) -> None:

@@ -19,7 +19,7 @@ COLUMNS = ("side", "input", "predicted", "actual", "")
 EMPTY = "No predictions yet: run a side whose program calls report_predictions(...)"
 
 
-class PredictionsTable(DataTable[str]):
+class PredictionsTable(DataTable[Text]):
     """Rebuilt from scratch on each update: at most 50 rows a side, so this stays cheap."""
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from fwlearn.tui.store import (
+from fwlearn.store import (
     CORRUPT_INFIX,
     DB_NAME,
     MIGRATIONS,
     SCHEMA_VERSION,
     RunRecord,
     Store,
-    _is_corruption,
 )
+from fwlearn.store_schema import _is_corruption
 
 
 def test_lesson_is_done_only_after_both_sides_and_the_check(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_edits_survive_a_new_store_and_reset_removes_them(tmp_path: Path) -> Non
 
 WRITER = """
 import sys
-from fwlearn.tui.store import RunRecord, Store
+from fwlearn.store import RunRecord, Store
 store = Store(sys.argv[1])
 name = sys.argv[2]
 for i in range(150):
@@ -232,7 +232,7 @@ def _user_version(path: Path) -> int:
 
 OPENER = """
 import sys
-from fwlearn.tui.store import RunRecord, Store
+from fwlearn.store import RunRecord, Store
 store = Store(sys.argv[1])
 print(store.notice or "", flush=True)
 for i in range(40):
@@ -267,7 +267,7 @@ def test_several_processes_opening_at_once_agree(tmp_path: Path, start: str) -> 
 
 TYPIST = """
 import sys
-from fwlearn.tui.store import RunRecord, Store
+from fwlearn.store import RunRecord, Store
 store = Store(sys.argv[1])
 text = store.edit("k", "keras") or "# start\\n" + "x" * 4000
 n = 0

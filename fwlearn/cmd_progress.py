@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from fwlearn.tui.store import Store
+from fwlearn.store import Store
 
 
 def progress_main(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fwlearn.tui.progresscmd import progress_main
-from fwlearn.tui.store import CORRUPT_INFIX, DB_NAME, RunRecord, Store
+from fwlearn.cmd_progress import progress_main
+from fwlearn.store import CORRUPT_INFIX, DB_NAME, RunRecord, Store
 
 
 def test_progress_prints_and_resets(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,27 +3,28 @@
 Why SQLite and these settings: two ``fwlearn`` sessions (two SSH logins) may be open at once.
 WAL mode lets one write while the other reads; ``busy_timeout`` makes a writer wait for the
 other's short transaction instead of failing; every change is one ``BEGIN IMMEDIATE`` transaction
-so a read-modify-write (the lesson state) never interleaves with the other process. Each call
-opens its own short transaction and nothing is cached, so what one session saves the other sees.
-Stdlib only: the CLI's ``fwlearn progress`` uses it without importing textual.
+so a read-modify-write (the lesson state) never interleaves with the other process. Nothing is
+cached, so what one session saves the other sees. A ``Store`` keeps one connection for its
+lifetime (opened with the file, reopened after ``close()``), shared by the threads that use it
+under a lock. Stdlib only: the CLI's ``fwlearn progress`` uses it without importing textual.
+
+In the app (``start_writer``) writes go through ``fwlearn.store_writer``: queued to one thread,
+so the UI never waits on another session's lock, and retried until they land. Reads first wait
+for the queued writes (so the app reads what it wrote), except while the database is locked.
 
 A ``kill -9`` at any moment loses nothing that was committed: WAL with ``synchronous = NORMAL``
 may lose the last transactions on a power cut, but a crashed process leaves them in the OS cache
-and the next open replays the WAL. A file that is not a usable progress database (damaged,
-truncated, not SQLite, someone else's tables, a newer fwlearn's schema) is never fatal: it is
-moved aside to ``<name>.corrupt-<timestamp>`` (with its ``-wal``/``-shm``), a fresh database is
-started, and ``Store.notice`` says so for the app to show and ``fwlearn progress`` to print.
-The schema is versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` takes version n to n+1.
+and the next open replays the WAL. A bad file is moved aside (``fwlearn.store_schema``) and
+``Store.notice`` says so for the app to show and ``fwlearn progress`` to print.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
-import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,56 +32,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fwlearn.store_schema import (
+    CORRUPT_INFIX,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    StoreError,
+    prepare,
+)
+from fwlearn.store_writer import WriteBehind
+
 DB_NAME = "progress.sqlite3"
 STATES = ("not started", "in progress", "done")
-CORRUPT_INFIX = ".corrupt-"
+# The CLI may wait for the other session's transaction; the app's writer retries instead.
+CLI_BUSY_TIMEOUT = 10.0
+APP_BUSY_TIMEOUT = 0.2
 
 log = logging.getLogger("fwlearn.store")
 log.addHandler(logging.NullHandler())  # callers show Store.notice; no stray stderr in the TUI
 
-# MIGRATIONS[n] takes a database from user_version n to n + 1, in one transaction; append a
-# step for every schema change and never edit a released one. Version 0 is an empty file.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE IF NOT EXISTS lessons (
-            lesson_id TEXT PRIMARY KEY,
-            started REAL NOT NULL,
-            updated REAL NOT NULL,
-            keras_ok INTEGER NOT NULL DEFAULT 0,
-            pytorch_ok INTEGER NOT NULL DEFAULT 0,
-            check_passed INTEGER NOT NULL DEFAULT 0,
-            done REAL,
-            section TEXT,
-            side TEXT
-        )""",
-        """CREATE TABLE IF NOT EXISTS edits (
-            lesson_id TEXT NOT NULL,
-            side TEXT NOT NULL,
-            source TEXT NOT NULL,
-            updated REAL NOT NULL,
-            PRIMARY KEY (lesson_id, side)
-        )""",
-        """CREATE TABLE IF NOT EXISTS runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            lesson_id TEXT NOT NULL,
-            side TEXT NOT NULL,
-            started REAL NOT NULL,
-            status TEXT NOT NULL,
-            duration REAL NOT NULL,
-            metrics TEXT NOT NULL DEFAULT '{}',
-            check_passed INTEGER
-        )""",
-        "CREATE INDEX IF NOT EXISTS runs_by_lesson ON runs (lesson_id, started)",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
 Method = TypeVar("Method", bound=Callable[..., Any])
-
-
-class StoreError(RuntimeError):
-    """The progress database can be neither used nor moved aside (e.g. a read-only folder)."""
 
 
 @dataclass(frozen=True)
@@ -128,21 +98,33 @@ class RunRecord:
     check_passed: bool | None = None
 
 
-def _failsafe(default: Callable[..., Any]) -> Callable[[Method], Method]:
+def _failsafe(default: Callable[..., Any], *, write: bool = False) -> Callable[[Method], Method]:
     """In the app (``on_error`` set), a database that fails mid-session (disk full, a read-only
     folder, damage) must not take the app down: the failure is reported and ``default`` is
     returned, so the learner keeps working (unsaved edits stay in the editor). Without
-    ``on_error`` (``fwlearn progress``) the error propagates to a clear message."""
+    ``on_error`` (``fwlearn progress``) the error propagates to a clear message.
+
+    ``write``: with the app's writer running, the change is queued and the call returns at
+    once (``record_run`` waits briefly for its result: the screen shows it)."""
 
     def decorate(method: Method) -> Method:
         @functools.wraps(method)
         def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+            writer = self._writer
+            if writer is not None and write:
+                future = writer.submit(functools.partial(method, self, *args, **kwargs))
+                if method.__name__ != "record_run":
+                    return None
+                writer.flush(self.busy_timeout * 2)
+                return future.result(0) if future.done() else default(*args, **kwargs)
+            if writer is not None:
+                writer.flush(self.busy_timeout * 2)
             try:
                 return method(self, *args, **kwargs)
             except (sqlite3.Error, OSError) as exc:
                 if self.on_error is None:
                     raise
-                self.on_error(f"progress could not be read or saved ({exc}); {self.path}")
+                self.on_error(self._failure(exc))
                 return default(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -153,128 +135,96 @@ def _failsafe(default: Callable[..., Any]) -> Callable[[Method], Method]:
 class Store:
     """Progress database at ``path``; every method is one short transaction."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = CLI_BUSY_TIMEOUT) -> None:
         self.path = Path(path)
-        self.notice: str | None = None  # set when a bad database had to be moved aside
+        self.busy_timeout = busy_timeout
         self.on_error: Callable[[str], None] | None = None  # see _failsafe
+        self._lock = threading.RLock()  # one connection, used by one thread at a time
+        self._writer: WriteBehind | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Two sessions opening a damaged file at once must not both move files aside (the
-        # slower one would move the other's fresh database): checking is done under a lock.
-        with _file_lock(self.path.with_name(self.path.name + ".lock")):
-            problem = self._problem()
-            if problem is not None:
-                self.notice = self._move_aside(problem)
-                log.warning("%s", self.notice)
-            self._migrate()
+        self._db: sqlite3.Connection | None
+        self._db, self.notice = prepare(self.path, self._connect)
+        if self.notice:  # a bad database had to be moved aside
+            log.warning("%s", self.notice)
 
     @classmethod
-    def default(cls) -> Store:
+    def default(cls, *, busy_timeout: float = CLI_BUSY_TIMEOUT) -> Store:
         """The store under ``data_home()`` (``$FWLEARN_HOME`` or the platform's data dir)."""
-        from fwlearn.tui.paths import data_home
+        from fwlearn.paths import data_home
 
-        return cls(data_home() / DB_NAME)
+        return cls(data_home() / DB_NAME, busy_timeout=busy_timeout)
+
+    def start_writer(self, busy_timeout: float = APP_BUSY_TIMEOUT) -> None:
+        """Queue writes to a background thread from now on (the app); see the module doc.
+
+        The busy timeout drops to ``busy_timeout``: the writer retries a locked database
+        itself, and a read on the UI thread must never wait long for the lock."""
+        with self._lock:
+            self.busy_timeout = busy_timeout
+            if self._db is not None:  # else _connect sets it
+                self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        if self._writer is None:
+            self._writer = WriteBehind(self._report, describe=self._failure)
+
+    def close(self, timeout: float = 3.0) -> bool:
+        """Apply queued writes (for at most ``timeout`` s), stop the writer, close the
+        connection; the next call opens a new one. Returns whether every write landed."""
+        writer, self._writer = self._writer, None
+        written = writer.close(timeout) if writer is not None else True
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        return written
+
+    def __del__(self) -> None:
+        # sqlite3 connections sit in a reference cycle (their statement cache) and would stay
+        # open, holding the WAL, until a garbage collection: close with the store instead.
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+
+    def _report(self, message: str) -> None:
+        if self.on_error is not None:
+            self.on_error(message)
+
+    def _failure(self, exc: BaseException) -> str:
+        return f"progress could not be read or saved ({exc}); {self.path}"
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 10000")
+        db = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.row_factory = sqlite3.Row
         return db
 
-    def _problem(self) -> str | None:
-        """Why the file at ``path`` cannot be used as it is, or None (also for no file yet)."""
-        if not self.path.exists():
-            return None
-        try:
-            # A plain connection: switching to WAL here would write to a file about to be kept.
-            db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
-            try:
-                db.execute("PRAGMA busy_timeout = 10000")
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                check = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-                if check != ["ok"]:
-                    return f"it is damaged ({check[0].splitlines()[-1]})"
-                if version > SCHEMA_VERSION:
-                    return (
-                        f"it was written by a newer fwlearn (schema {version}; "
-                        f"this one knows up to {SCHEMA_VERSION})"
-                    )
-                return _schema_problem(db, version)
-            finally:
-                db.close()
-        except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc):
-                raise  # locked, busy, no permission: the file may be fine, never move it
-            if "not a database" in str(exc):
-                return "it is not an SQLite database"
-            return f"it is damaged ({exc})"
-
-    def _move_aside(self, reason: str) -> str:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}{CORRUPT_INFIX}{stamp}")
-        counter = 1
-        while target.exists():
-            counter += 1
-            target = self.path.with_name(f"{self.path.name}{CORRUPT_INFIX}{stamp}-{counter}")
-        try:
-            os.replace(self.path, target)
-            # The WAL belongs to the old file: replayed onto a fresh one it would corrupt it.
-            for suffix in ("-wal", "-shm"):
-                sidecar = self.path.with_name(self.path.name + suffix)
-                if sidecar.exists():
-                    os.replace(sidecar, target.with_name(target.name + suffix))
-        except OSError as exc:
-            raise StoreError(
-                f"the progress database {self.path} cannot be used ({reason}) and could not be "
-                f"moved aside: {exc.strerror}. Move or delete it, then start fwlearn again."
-            ) from exc
-        return (
-            f"Your progress database could not be used: {reason}. It was moved to {target} "
-            "and a fresh one was started, so progress and saved edits start over."
-        )
-
-    def _migrate(self) -> None:
-        """Bring the database to ``SCHEMA_VERSION`` in one transaction (a no-op when it is)."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                for step in MIGRATIONS[version:]:
-                    for statement in step:
-                        db.execute(statement)
-                if version < SCHEMA_VERSION:
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """The store's one connection, for this thread alone while the block runs."""
+        with self._lock:
+            if self._db is None:
+                self._db = self._connect()
+            yield self._db
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction: the write lock is taken up front, so a
         read-then-write cannot be overtaken by the other process between the two."""
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._connection() as db:
+            db.execute(f"BEGIN {mode}")
             try:
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
-        finally:
-            db.close()
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        db = self._connect()
-        try:
+        with self._connection() as db:
             return db.execute(sql, args).fetchall()
-        finally:
-            db.close()
 
     # -- lessons --------------------------------------------------------------------------------
 
@@ -287,7 +237,7 @@ class Store:
     def all_lessons(self) -> dict[str, LessonProgress]:
         return {row["lesson_id"]: _progress(row) for row in self._read("SELECT * FROM lessons")}
 
-    @_failsafe(lambda *_, **__: None)
+    @_failsafe(lambda *_, **__: None, write=True)
     def touch(self, lesson_id: str, section: str | None = None, side: str | None = None) -> None:
         """Mark the lesson started and remember where the learner is (for "continue")."""
         now = time.time()
@@ -306,7 +256,7 @@ class Store:
         rows = self._read("SELECT lesson_id FROM lessons ORDER BY updated DESC LIMIT 1")
         return rows[0]["lesson_id"] if rows else None
 
-    @_failsafe(lambda record, *_: LessonProgress(record.lesson_id))
+    @_failsafe(lambda record, *_: LessonProgress(record.lesson_id), write=True)
     def record_run(self, record: RunRecord) -> LessonProgress:
         """Add a run to the history and update the lesson; it is done once both sides ran ok
         and the exercise check passed (in any order, over any number of runs).
@@ -359,7 +309,7 @@ class Store:
             ).fetchone()
         return _progress(row)
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def set_not_passing(self, lesson_id: str) -> None:
         """The code that passed the check is gone (reset to an original known to fail): the
         lesson is no longer done until a run passes again."""
@@ -369,7 +319,7 @@ class Store:
                 (lesson_id,),
             )
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def restore_progress(self, progress: LessonProgress) -> None:
         """Write a lesson's row back as ``progress`` holds it (undo of a reset or a change)."""
         with self._tx() as db:
@@ -425,7 +375,7 @@ class Store:
         )
         return rows[0]["source"] if rows else None
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def save_edit(self, lesson_id: str, side: str, source: str) -> None:
         with self._tx() as db:
             db.execute(
@@ -435,7 +385,7 @@ class Store:
                 (lesson_id, side, source, time.time()),
             )
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def drop_edit(self, lesson_id: str, side: str) -> None:
         """Reset one side to the lesson's original code."""
         with self._tx() as db:
@@ -443,7 +393,7 @@ class Store:
 
     # -- reset ----------------------------------------------------------------------------------
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def reset(self, lesson_id: str | None = None) -> None:
         """Forget everything (``None``) or one lesson: state, edits and its run history."""
         with self._tx() as db:
@@ -456,8 +406,8 @@ class Store:
     @_failsafe(lambda lesson_id, *_: LessonSnapshot(lesson_id, None, (), ()))
     def snapshot(self, lesson_id: str) -> LessonSnapshot:
         """One lesson's rows in every table, to hand back to ``restore`` (one transaction, so
-        the three reads agree)."""
-        with self._tx() as db:
+        the three reads agree; a read transaction, so it works while another session writes)."""
+        with self._tx("DEFERRED") as db:
             rows = {
                 table: tuple(
                     tuple(row)
@@ -470,14 +420,14 @@ class Store:
         lesson = rows["lessons"][0] if rows["lessons"] else None
         return LessonSnapshot(lesson_id, lesson, rows["edits"], rows["runs"])
 
-    @_failsafe(lambda *_: None)
+    @_failsafe(lambda *_: None, write=True)
     def restore(self, snapshot: LessonSnapshot) -> None:
         """Put a lesson back exactly as ``snapshot`` saw it (whatever happened in between)."""
         with self._tx() as db:
             for table in ("lessons", "edits", "runs"):
                 db.execute(f"DELETE FROM {table} WHERE lesson_id = ?", (snapshot.lesson_id,))
-            parts = (("lessons", (snapshot.lesson,) if snapshot.lesson else ()),)
-            parts += (("edits", snapshot.edits), ("runs", snapshot.runs))
+            lesson_rows: tuple[tuple[Any, ...], ...] = (snapshot.lesson,) if snapshot.lesson else ()
+            parts = (("lessons", lesson_rows), ("edits", snapshot.edits), ("runs", snapshot.runs))
             for table, rows in parts:
                 for row in rows:
                     marks = ", ".join("?" * len(row))
@@ -498,75 +448,14 @@ def _progress(row: sqlite3.Row) -> LessonProgress:
     )
 
 
-def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
-    """SQLITE_CORRUPT / SQLITE_NOTADB, not a lock, a full disk or a permission problem."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-    return type(exc) is sqlite3.DatabaseError  # Python 3.10: no error codes
-
-
-def _columns_by_version(version: int) -> dict[str, set[str]]:
-    """Every table and its columns at schema ``version``, built in memory from MIGRATIONS."""
-    db = sqlite3.connect(":memory:")
-    try:
-        for step in MIGRATIONS[:version]:
-            for statement in step:
-                db.execute(statement)
-        return _columns(db)
-    finally:
-        db.close()
-
-
-def _columns(db: sqlite3.Connection) -> dict[str, set[str]]:
-    tables = [
-        row[0]
-        for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    return {
-        table: {row[1] for row in db.execute(f'PRAGMA table_info("{table}")')} for table in tables
-    }
-
-
-def _schema_problem(db: sqlite3.Connection, version: int) -> str | None:
-    """Tables that do not belong to schema ``version`` (another program's file, a hand edit).
-
-    Version 0 may hold some of version 1's tables (an old fwlearn stopped while creating them):
-    those are fine, the first migration is idempotent.
-    """
-    expected = _columns_by_version(max(version, 1))
-    found = _columns(db)
-    unknown = sorted(set(found) - set(expected))
-    if unknown:
-        return f"it has tables fwlearn does not know ({', '.join(unknown)})"
-    for table, columns in found.items():
-        missing = sorted(expected[table] - columns)
-        if missing:
-            return f"its {table} table lacks columns ({', '.join(missing)})"
-    absent = sorted(set(expected) - set(found))
-    if version >= 1 and absent:
-        return f"it lacks tables ({', '.join(absent)})"
-    return None
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` (POSIX); elsewhere, or if locking fails, none."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    try:
-        handle = open(path, "a+b")  # noqa: SIM115 - held for the block, closed below
-    except OSError:
-        yield
-        return
-    try:
-        with contextlib.suppress(OSError):
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        handle.close()  # closing releases the lock
+__all__ = [
+    "CORRUPT_INFIX",
+    "DB_NAME",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "LessonProgress",
+    "LessonSnapshot",
+    "RunRecord",
+    "Store",
+    "StoreError",
+]
