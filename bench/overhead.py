@@ -5,7 +5,8 @@
 Measured side by side, alternating, from the same copy of the lesson folder:
   python       ``python file.py`` with the framework's default threads
   python 1t    the same with one intra-op thread (what fwlearn picks on 2 cores)
-  fwlearn      a cold engine run (fresh child, limits, event channel, output cleaning)
+  fwlearn      a cold engine run (fresh child, limits, event channel, output cleaning, sandbox)
+  no sandbox   the same with FWLEARN_SANDBOX=off: the difference is the sandbox's own cost
   fwlearn warm the same through a warm spare (framework already imported)
 Times are wall seconds from start to the process being gone.
 """
@@ -39,11 +40,16 @@ def python_run(path: Path, one_thread: bool) -> float:
     return time.perf_counter() - start
 
 
-def engine_run(path: Path) -> float:
-    start = time.perf_counter()
-    result = run_sync(RunSpec(path=path, data_dir=path.parent, timeout=300))
-    assert result.ok, result.stderr
-    return time.perf_counter() - start
+def engine_run(path: Path, sandbox: bool = True) -> float:
+    if not sandbox:
+        os.environ["FWLEARN_SANDBOX"] = "off"
+    try:
+        start = time.perf_counter()
+        result = run_sync(RunSpec(path=path, data_dir=path.parent, timeout=300))
+        assert result.ok, result.stderr
+        return time.perf_counter() - start
+    finally:
+        os.environ.pop("FWLEARN_SANDBOX", None)
 
 
 async def warm_runs(path: Path, framework: str, runs: int) -> list[float]:
@@ -69,17 +75,24 @@ def main() -> None:
     if lesson is None:
         sys.exit(f"no lesson {args.lesson!r}")
     print(f"lesson {lesson.id}: wall seconds, median (min-max) of {args.runs} runs")
-    print(f"{'side':<9}{'python':<18}{'python 1t':<18}{'fwlearn':<18}{'fwlearn warm':<18}overhead")
+    header = ("python", "python 1t", "fwlearn", "no sandbox", "fwlearn warm")
+    print(f"{'side':<9}" + "".join(f"{name:<18}" for name in header) + "overhead")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "lesson"
         shutil.copytree(lesson.folder, folder)
         for side, code in lesson.files.items():
             path = folder / code.path.name
-            rows: dict[str, list[float]] = {"python": [], "python 1t": [], "fwlearn": []}
+            rows: dict[str, list[float]] = {
+                "python": [],
+                "python 1t": [],
+                "fwlearn": [],
+                "no sandbox": [],
+            }
             for _ in range(args.runs):
                 rows["python"].append(python_run(path, one_thread=False))
                 rows["python 1t"].append(python_run(path, one_thread=True))
                 rows["fwlearn"].append(engine_run(path))
+                rows["no sandbox"].append(engine_run(path, sandbox=False))
             framework = "keras" if side == "keras" else "pytorch"
             rows["fwlearn warm"] = asyncio.run(warm_runs(path, framework, args.runs))
             medians = {k: statistics.median(v) for k, v in rows.items()}
@@ -87,7 +100,8 @@ def main() -> None:
                 f"{medians[k]:6.2f} ({min(v):.2f}-{max(v):.2f})  " for k, v in rows.items()
             )
             overhead = medians["fwlearn"] / medians["python 1t"] - 1
-            print(f"{side:<9}{cells}{overhead:+.1%} vs python 1t")
+            sandbox = medians["fwlearn"] / medians["no sandbox"] - 1
+            print(f"{side:<9}{cells}{overhead:+.1%} vs python 1t, sandbox {sandbox:+.1%}")
 
 
 if __name__ == "__main__":
