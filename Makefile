@@ -25,12 +25,12 @@ test: $(STAMP)
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
 
-# The loop to run while editing: lint, types, and the tests that import no framework
-# (unit tests, Pilot tests on the numpy-only fixture pack), in parallel on the cores there are.
+# The loop to run while editing: lint, types, and the tests that import no framework and take
+# under ~5 s each (unit tests, Pilot tests on the numpy-only fixture pack), in parallel.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q -m "not frameworks and not soak" -n auto
+	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow" -n auto
 
 check: format test
 

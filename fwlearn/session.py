@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fwlearn.engine import Event, Run, RunSpec, infer_framework
+from fwlearn.frameworks import SIDES
 from fwlearn.lessons import Verdict, verify_lesson, verify_side
 from fwlearn.runstate import SideRun
 from fwlearn.store import RunRecord, Store
-
-SIDES = ("keras", "pytorch")
 
 
 @dataclass(frozen=True)
@@ -94,6 +93,13 @@ class LessonSession:
         title = self.section_title
         self.store.touch(self.lesson.id, section=title or "")
         return title
+
+    def heading(self) -> str:
+        """Where the learner is: ``3. Title · step 2/5: Train`` (or ``· introduction``)."""
+        title = self.section_title
+        count = len(self.titles)
+        step = f"step {self.section_index + 1}/{count}: {title}" if title else "introduction"
+        return f"{self.lesson.order}. {self.lesson.title} · {step}"
 
     def prose(self) -> str:
         """The explanation for the current step (``prose_for`` keeps its pitfall blockquotes)."""

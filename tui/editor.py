@@ -14,6 +14,8 @@ from pathlib import Path
 
 from textual.app import App, SuspendNotSupported
 
+from fwlearn.tui.widgets.side_pane import SidePane
+
 # Editors that open a file at a line with ``+N`` / with ``-g FILE:N`` (and need ``--wait``).
 PLUS_LINE_EDITORS = {"vi", "vim", "vim.basic", "vim.tiny", "nvim", "nano", "emacs", "micro"}
 PLUS_LINE_EDITORS |= {"emacsclient", "view", "gvim"}
@@ -103,3 +105,19 @@ def edit_externally(app: App[object], text: str, filename: str, line: int) -> Ed
         if problem:
             return Edited(None, Path(argv[0]).name, problem)
         return Edited(path.read_text(encoding="utf-8"), Path(argv[0]).name)
+
+
+def edit_side(app: App[object], pane: SidePane, filename: str, line: int) -> bool:
+    """The lesson's Ctrl+O: edit ``pane``'s code as ``filename`` at ``line`` and load the result
+    into it; failures become a notification. True when the code changed (the caller saves)."""
+    edited = edit_externally(app, pane.text, filename, line)
+    if edited.problem:
+        timeout = app.NOTIFICATION_TIMEOUT if edited.usage else 10
+        app.notify(edited.problem, title="Editor", severity="error", timeout=timeout, markup=False)
+        return False
+    if edited.text is None or edited.text == pane.text:
+        return False
+    pane.code.load(edited.text)
+    pane.code.show_line(line)
+    app.notify(f"{pane.label} code updated from {edited.editor}.")
+    return True

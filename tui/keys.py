@@ -208,6 +208,37 @@ LESSON_KEYS: tuple[KeyRow, ...] = (
 LESSON_BINDINGS: list[Binding] = [row.binding for row in LESSON_KEYS if row.binding is not None]
 
 
+@dataclass(frozen=True)
+class PaletteCommand:
+    """A command palette (Ctrl+P) entry: its title, the help under it, and the screen action it
+    runs (the same action string a binding names, so the palette and the keys cannot differ)."""
+
+    title: str
+    help: str
+    action: str
+
+
+LESSON_PALETTE: tuple[PaletteCommand, ...] = (
+    PaletteCommand("Run Keras", "run the Keras side (F5)", "run('keras')"),
+    PaletteCommand("Run PyTorch", "run the PyTorch side (F6)", "run('pytorch')"),
+    PaletteCommand("Run both", "run both sides at once (F7)", "run_both"),
+    PaletteCommand("Cancel runs", "stop whatever is running", "cancel_all"),
+    PaletteCommand("Next step", "both editors to the next section", "section(1)"),
+    PaletteCommand("Previous step", "both editors to the previous one", "section(-1)"),
+    PaletteCommand("Show hint", "the exercise hint", "hint"),
+    PaletteCommand("Show solution", "asks first", "show_solution"),
+    PaletteCommand("Edit code", "editing mode for the current side (e)", "edit"),
+    PaletteCommand("Reset Keras code", "back to the original (asks)", "reset_side('keras')"),
+    PaletteCommand("Reset PyTorch code", "back to the original (asks)", "reset_side('pytorch')"),
+    PaletteCommand("Start the lesson over", "code and progress (asks; R)", "reset_lesson"),
+    PaletteCommand("Take the solution", "into the current side (asks; t)", "take_solution"),
+    PaletteCommand("Undo", "the last reset or taken solution (u)", "undo"),
+    PaletteCommand("Read full screen", "the focused pane, Esc returns (m)", "maximize"),
+    PaletteCommand("Open in $EDITOR", "edit the current side outside (Ctrl+O)", "open_in_editor"),
+    PaletteCommand("Switch Keras backend", "tensorflow / torch", "switch_backend"),
+)
+
+
 def help_table(rows: list[KeyRow] | tuple[KeyRow, ...], mode: str) -> str:
     """The Markdown table of ``rows`` listed under ``mode``."""
     lines = ["| key | does |", "|---|---|"]

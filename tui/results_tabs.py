@@ -13,12 +13,8 @@ the learner had just picked. The rules now:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from textual.widgets import TabbedContent
-
-from fwlearn.tui.widgets.metrics_chart import MetricsChart
-from fwlearn.tui.widgets.predictions_table import PredictionsTable
 
 CHART = "pane-chart"
 COMPARE = "pane-compare"
@@ -27,35 +23,15 @@ EXERCISE = "pane-exercise"
 
 
 class ResultsTabs:
-    """Owned by the lesson screen, which calls ``runs_began``/``offer``/``run_ended``; the
-    screen watches ``TabbedContent.active`` into ``active_changed`` so a learner's choice is
-    seen whichever way it was made."""
+    """Owned by ``Results`` (``tui/results.py``), which calls ``runs_began``/``offer``/
+    ``run_ended`` and watches ``TabbedContent.active`` into ``active_changed``, so a learner's
+    choice is seen whichever way it was made."""
 
     def __init__(self, tabs: TabbedContent, has_content: Callable[[str], bool]) -> None:
         self.tabs = tabs
         self.has_content = has_content
         self.chosen: str | None = None  # the learner's pick since the runs began
         self._switching_to: str | None = None
-
-    @classmethod
-    def attach(cls, screen: Any) -> ResultsTabs:
-        """For a ``LessonScreen`` (its ``#insights``, chart, table and ``runs``)."""
-        tabs = screen.query_one("#insights", TabbedContent)
-        chart = screen.query_one(MetricsChart)
-        table = screen.query_one(PredictionsTable)
-
-        def has_content(pane: str) -> bool:
-            if pane == CHART:
-                return any(chart.series.values())
-            if pane == PREDICTIONS:
-                return table.row_count > 0
-            if pane == COMPARE:
-                return any(run.end is not None for run in screen.runs.values())
-            return pane == EXERCISE and screen.lesson.exercise is not None
-
-        switcher = cls(tabs, has_content)
-        screen.watch(tabs, "active", switcher.active_changed, init=False)
-        return switcher
 
     def active_changed(self, active: str) -> None:
         if active != self._switching_to:

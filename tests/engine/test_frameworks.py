@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from fwlearn import frameworks
 from fwlearn.engine import End, Error, Metric, Run, RunSpec
 from fwlearn.engine.process import descendants
 
@@ -241,7 +242,8 @@ def test_doctor_shows_versions_devices_limits_and_storage(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     out = done.stdout
     torch_row = next(line for line in out.splitlines() if line.startswith("torch "))
-    assert torch_row.split()[1].startswith("2.13.0") and torch_row.split()[2] == "2.13.0"
+    pinned = frameworks.tested_versions()["torch"]
+    assert torch_row.split()[1].startswith(pinned) and torch_row.split()[2] == pinned
     assert "(differs)" not in torch_row
     assert any(line.split() == ["pytorch", "cpu"] for line in out.splitlines())
     assert any(line.split()[:3] == ["keras", "(tensorflow)", "cpu"] for line in out.splitlines())

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fwlearn.engine import Error, Fact, Metric, Prediction, Run, RunResult, RunSpec, Warning
 from fwlearn.engine.events import ERROR_KINDS, Event
 from fwlearn.engine.result import MAX_KEPT_METRICS
@@ -210,6 +212,7 @@ def test_batch_metrics_are_coalesced_and_the_latest_kept() -> None:
     assert result.final_metrics() == {"loss": 0.5}
 
 
+@pytest.mark.slow
 def test_a_flooding_snippet_waits_for_a_stalled_consumer(tmp_path: Path) -> None:
     """Back-pressure: while the consumer does not read, the snippet blocks on its pipe (the
     engine holds ~2 MiB of its messages, not all 6 MB of them), and what is kept stays bounded.

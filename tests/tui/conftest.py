@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
+from textual.errors import NoWidget
+from textual.geometry import Region
 
 from fwlearn.lessons import load_pack
 from fwlearn.store import DB_NAME, Store
@@ -52,3 +55,43 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 2
 def wait() -> Callable[..., Any]:
     """``await wait(pilot, condition)`` (a fixture: test modules cannot import conftest)."""
     return wait_for
+
+
+def render_screen_text(app: App[Any]) -> str:
+    """The current screen as plain text, one line per terminal row, built only on public API.
+
+    Tests assert on what a learner sees, so they need the painted cells, not widget state.
+    ``Screen.get_widget_at`` says which widget is on top at each cell and
+    ``Widget.render_lines`` gives that widget's row; each run of cells owned by one widget is
+    cut from its row with ``Strip.crop`` (in cells, so wide characters stay whole). This is what
+    the compositor paints, without reaching into ``Screen._compositor``; an SVG screenshot
+    (``App.export_screenshot``) would need parsing back and loses spacing.
+    """
+    screen = app.screen
+    width, height = app.size
+    rows: list[str] = []
+    for y in range(height):
+        cells: list[str] = []
+        x = 0
+        while x < width:
+            try:
+                widget, region = screen.get_widget_at(x, y)
+            except NoWidget:
+                cells.append(" ")
+                x += 1
+                continue
+            end = x + 1
+            right = min(width, region.right)
+            while end < right and screen.get_widget_at(end, y)[0] is widget:
+                end += 1
+            strip = widget.render_lines(Region(0, y - region.y, region.width, 1))[0]
+            cells.append(strip.crop(x - region.x, end - region.x).text)
+            x = end
+        rows.append("".join(cells))
+    return "\n".join(rows)
+
+
+@pytest.fixture
+def screen_text() -> Callable[[App[Any]], str]:
+    """``screen_text(app)``: the screen as a learner reads it (see ``render_screen_text``)."""
+    return render_screen_text

@@ -14,10 +14,6 @@ from fwlearn.store import RunRecord
 NARROW = (80, 24)
 
 
-def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
 def cursor_key(app: Any) -> str | None:
     table = app.screen.query_one("#lessons", DataTable)
     return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
@@ -31,6 +27,7 @@ def finish(app: Any, lesson_id: str) -> None:
 
 async def test_summaries_cut_at_80_columns_end_in_an_ellipsis(
     make_app: Callable[..., Any],
+    screen_text: Callable[[Any], str],
 ) -> None:
     app = make_app(builtin_pack_dir())
     async with app.run_test(size=NARROW) as pilot:
@@ -61,6 +58,7 @@ async def test_end_and_home_move_the_cursor_to_the_last_and_first_lesson(
 
 async def test_the_cursor_starts_on_the_lesson_continue_names(
     make_app: Callable[..., Any],
+    screen_text: Callable[[Any], str],
 ) -> None:
     app = make_app(builtin_pack_dir())
     app.store.touch("tensors")
@@ -73,6 +71,7 @@ async def test_the_cursor_starts_on_the_lesson_continue_names(
 
 async def test_do_first_names_only_unfinished_prerequisites(
     make_app: Callable[..., Any],
+    screen_text: Callable[[Any], str],
 ) -> None:
     app = make_app(builtin_pack_dir())
     async with app.run_test(size=NARROW) as pilot:

@@ -42,7 +42,9 @@ def footer_keys(screen: LessonScreen) -> list[tuple[str, str, int]]:
 
 def finished(screen: LessonScreen, *sides: str) -> Callable[[], bool]:
     return lambda: all(
-        screen.runs[s].end is not None and s not in screen._active and not screen.runs[s].running
+        screen.runs[s].end is not None
+        and s not in screen.session.active
+        and not screen.runs[s].running
         for s in sides
     )
 

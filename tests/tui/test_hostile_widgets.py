@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.geometry import Region
 from textual.widgets import TabbedContent
 
@@ -19,7 +20,7 @@ from fwlearn.runstate import MAX_EPOCH_ROWS
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.code_pane import CodePane
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
-from fwlearn.tui.widgets.metrics_chart import MetricsChart, plottable
+from fwlearn.tui.widgets.metrics_chart import MetricsChart, legend_title, plottable
 from fwlearn.tui.widgets.predictions_table import EMPTY, PredictionsTable
 
 SIZE = (80, 24)
@@ -142,6 +143,7 @@ async def test_empty_predictions_explain_and_the_legend_stays_off_the_plot(
         assert not any("Keras" in line for line in lines[top:]), "\n".join(lines)
 
 
+@pytest.mark.slow
 async def test_a_flood_of_reports_ends_promptly_and_escape_cancels_it(
     make_app: Callable[..., Any], wait: Any
 ) -> None:
@@ -177,3 +179,11 @@ async def test_a_flood_of_reports_ends_promptly_and_escape_cancels_it(
         await wait(pilot, lambda: not screen.runs["keras"].running, timeout=30)
         assert screen.runs["keras"].state == "cancelled"
         assert time.monotonic() - pressed < 10
+
+
+def test_the_legend_fits_a_narrow_chart_by_shortening_its_labels() -> None:
+    entries = ["x Keras loss", "+ Keras acc", "o PyTorch loss", "* PyTorch acc"]
+    assert legend_title(entries, 120) == "  ".join(entries)
+    short = legend_title(entries, 52)  # the chart pane of the wide layout at 160 columns
+    assert len(short) <= 52 and short == "x K loss  + K acc  o PT loss  * PT acc"
+    assert len(legend_title(entries, 20)) <= 20

@@ -17,7 +17,9 @@ WIDE = (160, 48)
 
 
 def done(screen: LessonScreen, *sides: str) -> Callable[[], bool]:
-    return lambda: all(screen.runs[s].end is not None and not screen._active.get(s) for s in sides)
+    return lambda: all(
+        screen.runs[s].end is not None and not screen.session.active.get(s) for s in sides
+    )
 
 
 async def open_lesson(pilot: Any, row: int = 0) -> LessonScreen:
@@ -106,7 +108,7 @@ async def test_completing_the_exercise_marks_the_lesson_done(
         await wait(pilot, done(screen, "keras", "pytorch"))
         assert app.store.lesson("basics").state == "done"
         assert "Check passed" in screen.query_one("#exercise").check
-        assert screen.solution_shown  # revealed once the check passed
+        assert screen.session.solution_shown  # revealed once the check passed
         await pilot.press("escape", "q")
         await wait(pilot, lambda: isinstance(app.screen, BrowserScreen))
         table = app.screen.query_one("#lessons")

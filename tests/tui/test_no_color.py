@@ -9,7 +9,7 @@ from fwlearn.tui.screens.lesson import LessonScreen
 
 
 async def test_no_color_strips_colour_and_the_lesson_still_opens(
-    make_app, monkeypatch: pytest.MonkeyPatch
+    make_app, wait, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
@@ -17,5 +17,4 @@ async def test_no_color_strips_colour_and_the_lesson_still_opens(
         assert app.no_color
         assert any(isinstance(f, (NoColor, Monochrome)) for f in app._filters)
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, LessonScreen)
+        await wait(pilot, lambda: isinstance(app.screen, LessonScreen))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from fwlearn.engine.proctree import descendants
@@ -134,6 +135,7 @@ def _marked_pack(tmp_path: Path, marker: Path) -> Path:
     return pack
 
 
+@pytest.mark.slow
 async def test_opening_lessons_runs_no_lesson_code(
     make_app: Callable[..., Any], tmp_path: Path, wait: Any, monkeypatch: Any
 ) -> None:

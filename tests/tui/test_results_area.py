@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.text import Text
 from textual.widgets import TabbedContent
 
+from fwlearn import frameworks
 from fwlearn.lessons import builtin_pack_dir
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.screens.solution import SolutionScreen
@@ -20,10 +22,6 @@ from fwlearn.tui.widgets.status_bar import StatusBar
 
 NARROW = (80, 24)
 FIXTURE_PACK = Path(__file__).parent / "fixtures" / "pack"
-
-
-def screen_text(app: Any) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def open_lesson(pilot: Any, wait: Any, row: int = 0) -> LessonScreen:
@@ -37,8 +35,9 @@ async def open_lesson(pilot: Any, wait: Any, row: int = 0) -> LessonScreen:
     return screen
 
 
+@pytest.mark.slow
 async def test_task_and_hint_show_python_as_written(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, screen_text: Callable[[Any], str]
 ) -> None:
     app = make_app(builtin_pack_dir())
     async with app.run_test(size=NARROW) as pilot:
@@ -56,8 +55,9 @@ async def test_task_and_hint_show_python_as_written(
         assert "with tf.GradientTape()" in text  # a backtick span: code, still shown
 
 
+@pytest.mark.slow
 async def test_the_solution_opens_as_a_scrollable_diff_against_the_learners_code(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, screen_text: Callable[[Any], str]
 ) -> None:
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
@@ -84,8 +84,9 @@ async def test_the_solution_opens_as_a_scrollable_diff_against_the_learners_code
         assert "nothing to change" in screen_text(app)
 
 
+@pytest.mark.slow
 async def test_a_long_solution_diff_scrolls_by_keys(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, screen_text: Callable[[Any], str]
 ) -> None:
     app = make_app(builtin_pack_dir())
     async with app.run_test(size=NARROW) as pilot:
@@ -108,7 +109,8 @@ async def test_a_long_solution_diff_scrolls_by_keys(
 def test_the_status_bar_keeps_both_sides_states_at_80_columns() -> None:
     bar = StatusBar()
     bar.device = "device: CPU"
-    bar.versions = "keras 3.15.1 tf 2.21.0 torch 2.13.0"
+    pins = frameworks.tested_versions()
+    bar.versions = f"keras {pins['keras']} tf {pins['tensorflow-cpu']} torch {pins['torch']}"
     bar.keras_state = "running 12.3 s"
     bar.pytorch_state = "ok 2.1 s"
     forms = bar.forms()
@@ -140,7 +142,7 @@ def test_the_status_bar_shows_run_strings_as_text_not_markup() -> None:
 
 
 async def test_the_status_bar_on_screen_at_80_columns(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, screen_text: Callable[[Any], str]
 ) -> None:
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
@@ -167,7 +169,7 @@ def insights(screen: LessonScreen) -> TabbedContent:
 
 
 async def test_a_run_without_epoch_metrics_shows_its_predictions_not_an_empty_chart(
-    make_app: Callable[..., Any], wait: Any, tmp_path: Path
+    make_app: Callable[..., Any], wait: Any, tmp_path: Path, screen_text: Callable[[Any], str]
 ) -> None:
     app = make_app(pack_without_epoch_metrics(tmp_path))
     async with app.run_test(size=NARROW) as pilot:
@@ -182,6 +184,7 @@ async def test_a_run_without_epoch_metrics_shows_its_predictions_not_an_empty_ch
         assert "run a side to see it" not in text and "PyTorch" in text, text
 
 
+@pytest.mark.slow
 async def test_a_run_never_takes_the_learner_away_from_the_tab_they_chose(
     make_app: Callable[..., Any], wait: Any
 ) -> None:

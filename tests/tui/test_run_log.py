@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import App, ComposeResult
 from textual.widgets import Log
 
@@ -17,25 +20,23 @@ class LogApp(App[None]):
         yield self.log_widget
 
 
-def visible_text(app: App[None]) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-async def test_capped_log_keeps_repainting_after_it_starts_dropping_lines() -> None:
+async def test_capped_log_keeps_repainting_after_it_starts_dropping_lines(
+    screen_text: Callable[[Any], str],
+) -> None:
     log = RunLog(max_lines=20)
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         log.push(f"first {i}" for i in range(30))
         await pilot.pause(0.2)
-        assert "first 29" in visible_text(app)
+        assert "first 29" in screen_text(app)
         log.push(f"second {i}" for i in range(5))  # the cap is reached: old lines drop
         await pilot.pause(0.2)
-        screen = visible_text(app)
+        screen = screen_text(app)
         assert "second 4" in screen, screen
         assert log.line_count == 20
 
 
-async def test_plain_log_shows_the_bug_this_works_around() -> None:
+async def test_plain_log_shows_the_bug_this_works_around(screen_text: Callable[[Any], str]) -> None:
     """If this starts failing, textual fixed the bug and the refresh() can go."""
     log = Log(max_lines=20)
     app = LogApp(log)
@@ -44,7 +45,7 @@ async def test_plain_log_shows_the_bug_this_works_around() -> None:
         await pilot.pause(0.2)
         log.write_lines(f"second {i}" for i in range(5))
         await pilot.pause(0.2)
-        assert "second 4" not in visible_text(app)
+        assert "second 4" not in screen_text(app)
 
 
 async def test_a_flood_is_batched_and_capped() -> None:
@@ -87,7 +88,9 @@ def test_lines_wider_than_the_log_are_folded_not_cut() -> None:
 EPOCH_LINE = "3/3 - 0s - 9ms/step - accuracy: 0.9750 - loss: 0.0916 - val_accuracy: 0.9875"
 
 
-async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown() -> None:
+async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown(
+    screen_text: Callable[[Any], str],
+) -> None:
     """F7 at 80 columns: the side not on screen has width 0 while its epochs arrive."""
     log = RunLog()
     log.display = False
@@ -97,7 +100,7 @@ async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown() -
         await pilot.pause(0.2)
         log.display = True
         await pilot.pause(0.2)
-        screen = visible_text(app)
+        screen = screen_text(app)
         assert "0.9875" in screen, screen  # the end of the line, not cut at the edge
         assert all(len(line) <= 40 for line in log.lines)
         await pilot.resize_terminal(100, 10)  # wider again: one line each
@@ -153,7 +156,9 @@ async def test_framework_frames_and_native_log_lines_fold_under_the_learners_fra
         assert list(log.lines) == shown
 
 
-async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it() -> None:
+async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it(
+    screen_text: Callable[[Any], str],
+) -> None:
     log = RunLog()
     app = LogApp(log)
     site = "/usr/lib/python3/dist-packages"
@@ -163,7 +168,7 @@ async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it() -> N
         log.push(traceback_lines("/l/in_keras.py", site) * 3)
         log.push(["── failed in 3.20 s"])
         await pilot.pause(0.2)
-        screen = visible_text(app).splitlines()
+        screen = screen_text(app).splitlines()
         assert len(screen) == 5 and screen[-1].startswith("✗ exception (line 53): ValueError"), (
             screen
         )

@@ -126,6 +126,7 @@ def rss_mb() -> float:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.slow
 async def test_a_flood_keeps_keys_working_the_log_capped_and_memory_flat(
     make_app: Callable[..., FwlearnApp], wait: Callable[..., Any]
 ) -> None:

@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fwlearn.store import DB_NAME, Store
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.code_pane import CodePane
 
 
+@pytest.mark.slow
 async def test_a_locked_database_is_reported_within_a_second_and_saved_later(
     make_app: Any, wait: Any, home: Path
 ) -> None:

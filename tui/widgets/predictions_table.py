@@ -14,7 +14,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-LABELS = {"keras": "Keras", "pytorch": "PyTorch"}
+from fwlearn.frameworks import SIDES
+from fwlearn.tui.widgets.code_pane import LABELS
+
 COLUMNS = ("side", "input", "predicted", "actual", "")
 EMPTY = "No predictions yet: run a side whose program calls report_predictions(...)"
 
@@ -39,7 +41,7 @@ class PredictionsTable(DataTable[Text]):
         self.clear(columns=True)
         self.empty = False
         self.add_columns(*COLUMNS)
-        for name in ("keras", "pytorch"):
+        for name in SIDES:
             for row in self.rows_by_side.get(name, []):
                 predicted, actual = row.get("predicted"), row.get("actual")
                 verdict = "" if actual is None else ("✓" if _same(predicted, actual) else "✗")

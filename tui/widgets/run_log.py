@@ -1,8 +1,9 @@
 """RunLog: one side's streamed stdout/stderr, batched so a flooding snippet cannot freeze the app.
 
-Measured (FACTS.md): a widget write per line manages ~1k lines/s at 98% CPU, while a deque drained
-by one ``write_lines`` every 50-100 ms delivers ~100k lines/s at ~25% CPU. So producers only
-``push`` into a deque and a timer flushes it. The deque is bounded too: when a snippet floods
+Measured on 2 cores (a producer at 100k lines/s into a textual 8.2.8 ``Log``, keys every 250 ms):
+a widget write per line manages ~1k lines/s at 98% CPU, while a deque drained by one
+``write_lines`` every 50-100 ms delivers ~100k lines/s at ~25% CPU. So producers only ``push``
+into a deque and a timer flushes it. The deque is bounded too: when a snippet floods
 faster than we flush, only the newest ``max_lines`` can ever be shown anyway.
 
 textual 8.2.8 bug: ``Log(max_lines=N)`` stops repainting once it prunes old lines while following
@@ -26,9 +27,9 @@ from collections import deque
 from collections.abc import Iterable
 from typing import ClassVar
 
-from rich.style import Style
+from rich.highlighter import Highlighter
+from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.strip import Strip
 from textual.widgets import Log
 
 from fwlearn.tui.widgets.log_fold import LineFolder, fold_all, is_placeholder
@@ -63,7 +64,10 @@ class RunLog(Log):
     def __init__(
         self, max_lines: int = DEFAULT_MAX_LINES, *, id: str | None = None, classes: str = ""
     ) -> None:
-        super().__init__(max_lines=max_lines, id=id, classes=classes, highlight=False)
+        # ``highlight`` turns on Log's documented hook: each line shown goes through
+        # ``self.highlighter`` (a Rich ``Highlighter``), which colours the lines that matter.
+        super().__init__(max_lines=max_lines, id=id, classes=classes, highlight=True)
+        self.highlighter = LineStyler(self)
         self._pending: deque[str] = deque(maxlen=max_lines)
         self._printed: deque[str] = deque(maxlen=max_lines)  # flushed, as printed
         self._folder = LineFolder(key=FOLD_KEY)
@@ -160,20 +164,31 @@ class RunLog(Log):
         if pruned:
             self.refresh()  # textual 8.2.8: Log stops repainting once it prunes (see module doc)
 
-    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
-        if y < len(self._lines):
-            line = self._lines[y]
-            if ERROR_LINE.match(line):
-                rich_style = rich_style + self.get_component_rich_style("run-log--error")
-            elif is_placeholder(line):
-                rich_style = rich_style + self.get_component_rich_style("run-log--folded")
-        return super()._render_line_strip(y, rich_style)
-
     @property
     def text(self) -> str:
         """Everything the run printed that the log keeps (flushed lines only, unfolded and
         uncut: ``lines`` is what is shown), then the pinned lines."""
         return "\n".join([*self._printed, *self._pinned])
+
+
+class LineStyler(Highlighter):
+    """Colours a whole line by what it is: an error line (traceback, exception, fwlearn's ✗/!)
+    or a folded-lines placeholder; anything else keeps the log's style (no number or string
+    colouring: Log's default ``ReprHighlighter`` would paint every loss value).
+
+    The styles are the log's component classes, read at paint time, so a theme switch or
+    NO_COLOR applies. Cost: one anchored regex match per painted row; Log caches nothing
+    without a selection, so this runs only for rows on screen, not for every line written."""
+
+    def __init__(self, log: RunLog) -> None:
+        self.log = log
+
+    def highlight(self, text: Text) -> None:
+        line = text.plain
+        if ERROR_LINE.match(line):
+            text.stylize(self.log.get_component_rich_style("run-log--error"))
+        elif is_placeholder(line):
+            text.stylize(self.log.get_component_rich_style("run-log--folded"))
 
 
 def _wrap(lines: list[str], width: int) -> list[str]:

@@ -12,6 +12,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from fwlearn.engine import Start
+
 SEP = " │ "
 SHORT_BACKEND = {"tensorflow": "tf", "torch": "torch", "jax": "jax"}
 
@@ -27,6 +29,16 @@ class StatusBar(Static):
     # The engine's one-line sandbox summary ("on", "partial (off: ...)", "off: ..."): shown
     # whenever a protection is missing, so the learner knows what a run can reach.
     sandbox: reactive[str] = reactive("")
+
+    def show_start(self, start: Start) -> None:
+        """What a run's start says about where runs happen: device, backend, sandbox."""
+        self.device = f"device: {describe_device(start.device)}"
+        if start.keras_backend:
+            self.backend = start.keras_backend
+        self.sandbox = str(start.limits.get("sandbox") or "")
+
+    def show_state(self, side: str, state: str) -> None:
+        setattr(self, f"{side}_state", state)
 
     def forms(self) -> list[str]:
         """Every way to say it, longest first."""
@@ -60,3 +72,8 @@ class StatusBar(Static):
         width = self.content_region.width or self.size.width
         forms = self.forms()
         return Text(next((form for form in forms if len(form) <= width), forms[-1]))
+
+
+def describe_device(device: str) -> str:
+    """``cpu`` → ``CPU``; CUDA devices keep the name the engine reported."""
+    return "CPU" if device.lower() == "cpu" else device
