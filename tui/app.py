@@ -161,8 +161,9 @@ class FwlearnApp(App[None]):
 
     def action_help(self) -> None:
         from fwlearn.tui.screens.help import HelpScreen
+        from fwlearn.tui.screens.lesson import LessonScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(lesson_first=isinstance(self.screen, LessonScreen)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from fwlearn.tui.screens.lesson import LessonScreen

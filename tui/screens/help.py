@@ -27,18 +27,17 @@ passed. A later run whose check fails (or resetting code that passed) makes it n
 """
 
 
-def help_text() -> str:
-    """The help, generated from the screens' bindings (``keys.LESSON_KEYS`` for the lesson)."""
+def help_text(lesson_first: bool = False) -> str:
+    """The help, generated from the screens' bindings (``keys.LESSON_KEYS`` for the lesson).
+    ``lesson_first``: opened from a lesson, whose keys are what the learner is looking for."""
     listed = [*LIST_EXTRA, *binding_rows(_bindings(BrowserScreen.BINDINGS), LIST)]
-    return "\n\n".join(
-        [
-            "# fwlearn keys",
-            f"## {LIST}\n{help_table(listed, LIST)}",
-            f"## {READING}\n{READING_NOTE}\n\n{help_table(LESSON_KEYS, READING)}",
-            f"## {EDITING}\n{help_table(LESSON_KEYS, EDITING)}",
-            FOOTNOTE,
-        ]
-    )
+    lesson = [
+        f"## {READING}\n{READING_NOTE}\n\n{help_table(LESSON_KEYS, READING)}",
+        f"## {EDITING}\n{help_table(LESSON_KEYS, EDITING)}",
+    ]
+    browser = [f"## {LIST}\n{help_table(listed, LIST)}"]
+    sections = [*lesson, *browser] if lesson_first else [*browser, *lesson]
+    return "\n\n".join(["# fwlearn keys", *sections, FOOTNOTE])
 
 
 def _bindings(bindings: list[BindingType]) -> list[Binding]:
@@ -52,9 +51,13 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss_help", "Close")
     ]
 
+    def __init__(self, lesson_first: bool = False) -> None:
+        super().__init__()
+        self.lesson_first = lesson_first
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Markdown(help_text())
+            yield Markdown(help_text(self.lesson_first))
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
