@@ -117,6 +117,12 @@ class FwlearnApp(App[None]):
         await asyncio.to_thread(self.store.close)
 
     @property
+    def pool_started(self) -> bool:
+        """Whether the warm pool exists yet (start-up leaves it for later: it would import
+        the engine's process code and spawn spares before the first frame)."""
+        return self._pool is not None
+
+    @property
     def pool(self) -> WarmPool:
         """The warm pool, created on first use (a lesson asking for spares, or a run)."""
         if self._pool is None:

@@ -95,3 +95,24 @@ def render_screen_text(app: App[Any]) -> str:
 def screen_text() -> Callable[[App[Any]], str]:
     """``screen_text(app)``: the screen as a learner reads it (see ``render_screen_text``)."""
     return render_screen_text
+
+
+def _record_notifications(app: Any) -> list[str]:
+    """Every notification from now on, as "title: message", by wrapping the public
+    ``App.notify`` (Textual's own list forgets a toast when it expires, and a loaded test
+    machine can take longer than a toast's few seconds)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, **kwargs: Any) -> None:
+        said.append(f"{kwargs.get('title', '')}: {message}")
+        notify(message, **kwargs)
+
+    app.notify = recording
+    return said
+
+
+@pytest.fixture
+def notifications() -> Callable[[Any], list[str]]:
+    """``said = notifications(app)`` before ``run_test``: the list fills as the app notifies."""
+    return _record_notifications

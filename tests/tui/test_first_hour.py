@@ -49,20 +49,6 @@ def finished(screen: LessonScreen, *sides: str) -> Callable[[], bool]:
     )
 
 
-def record_notifications(app: Any) -> list[str]:
-    """Every notification from now on (``App._notifications`` forgets them as they expire,
-    and a loaded test machine takes longer than a toast's few seconds)."""
-    said: list[str] = []
-    notify = app.notify
-
-    def recording(message: str, **kwargs: Any) -> None:
-        said.append(f"{kwargs.get('title', '')}: {message}")
-        notify(message, **kwargs)
-
-    app.notify = recording
-    return said
-
-
 # -- 1. the explanation, in full, by keyboard ----------------------------------------------------
 
 
@@ -227,7 +213,11 @@ async def test_the_editor_opens_at_the_step_and_its_edit_comes_back(
 
 @pytest.mark.parametrize("editor", ["doesnotexist", "failing"])
 async def test_an_editor_failure_says_so_and_the_app_goes_on(
-    make_app: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, editor: str
+    make_app: Callable[..., Any],
+    notifications: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    editor: str,
 ) -> None:
     if editor == "failing":
         script, _argv = fake_editor(tmp_path, "myeditor", exit_status=3)
@@ -235,7 +225,7 @@ async def test_an_editor_failure_says_so_and_the_app_goes_on(
     monkeypatch.setenv("EDITOR", editor)
     monkeypatch.delenv("VISUAL", raising=False)
     app = make_app()
-    said = record_notifications(app)
+    said = notifications(app)
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, "basics")
         pane = screen.query_one("#code-keras", CodePane)
@@ -326,9 +316,10 @@ async def test_start_over_and_take_solution_ask_and_undo(make_app: Callable[...,
 
 async def test_done_follows_the_checks_and_praise_follows_a_pass(
     make_app: Callable[..., Any],
+    notifications: Any,
 ) -> None:
     app = make_app()
-    said = record_notifications(app)
+    said = notifications(app)
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, "basics")
         await pilot.press("f7")  # EPOCHS = 2: the check fails

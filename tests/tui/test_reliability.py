@@ -69,9 +69,10 @@ def _nasty_pack(tmp_path: Path) -> Path:
 
 
 async def test_bad_lesson_files_are_listed_as_broken_and_good_ones_still_open(
-    make_app: Callable[..., Any], tmp_path: Path
+    make_app: Callable[..., Any], tmp_path: Path, notifications: Any
 ) -> None:
     app = make_app(_nasty_pack(tmp_path))
+    said = notifications(app)
     broken = {folder.name for folder in app.pack.broken()}
     assert {"bad-toml", "binary-md", "empty-md", "lesson-md-is-a-folder", "nul-in-code"} <= broken
     async with app.run_test(size=WIDE) as pilot:
@@ -91,10 +92,7 @@ async def test_bad_lesson_files_are_listed_as_broken_and_good_ones_still_open(
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BrowserScreen)
-        assert any(
-            "missing-solution cannot open: missing solution file" in n.message
-            for n in app._notifications
-        )
+        assert any("missing-solution cannot open: missing solution file" in m for m in said)
         for key in rows:  # every row can be highlighted without an error
             await _move_to(pilot, key)
 
@@ -110,13 +108,13 @@ async def test_bad_lesson_files_are_listed_as_broken_and_good_ones_still_open(
 
 
 async def test_a_damaged_progress_database_is_announced(
-    make_app: Callable[..., Any], home: Path
+    make_app: Callable[..., Any], home: Path, notifications: Any, wait: Any
 ) -> None:
     (home / DB_NAME).write_bytes(b"\x00garbage" * 100)
     app = make_app()
+    messages = notifications(app)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        await wait(pilot, lambda: any("moved to" in m for m in messages))
         assert any("moved to" in m and CORRUPT_INFIX in m for m in messages), messages
         assert len(_rows(app)) == 2  # and the app works on the fresh database
     assert (home / DB_NAME).exists()

@@ -53,7 +53,7 @@ async def main():
             if "fwlearn.tui.screens.lesson" in sys.modules:
                 break
         seen["later"] = sorted(m for m in LATE if m in sys.modules)
-        seen["pool_later"] = app._pool is not None
+        seen["pool_later"] = app.pool_started
     print(json.dumps(seen))
 
 asyncio.run(main())
@@ -107,7 +107,7 @@ async def test_spares_start_only_after_the_lesson_screen_painted(
     monkeypatch.setattr(WarmPool, "want", want)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert app._pool is None
+        assert not app.pool_started
         await pilot.press("enter")
         await wait(pilot, lambda: bool(wanted))
         painted_first, keys = wanted[0]

@@ -12,9 +12,10 @@ from fwlearn.tui.screens.lesson import LessonScreen
 
 
 async def test_disk_failure_is_reported_and_the_app_keeps_working(
-    make_app, wait, monkeypatch: pytest.MonkeyPatch
+    make_app, wait, notifications, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app()
+    said = notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.2)
 
@@ -30,7 +31,7 @@ async def test_disk_failure_is_reported_and_the_app_keeps_working(
         await pilot.pause(1.0)
         await pilot.press("escape", "q")  # leave: edits are saved once more
         await wait(pilot, lambda: isinstance(app.screen, BrowserScreen))
-        titles = [n.title for n in app._notifications]
+        titles = [line.split(": ")[0] for line in said]
         assert titles.count("Progress not saved") == 1  # said once, not per keystroke
         assert app.is_running
 
