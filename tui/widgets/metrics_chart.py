@@ -52,6 +52,9 @@ class MetricsChart(PlotextPlot):
     def mark_dirty(self) -> None:
         self._dirty = True
 
+    def on_resize(self) -> None:
+        self.mark_dirty()  # the legend and the downsampling depend on the width
+
     def _redraw_if_dirty(self) -> None:
         if self._dirty:
             self._replot()
@@ -97,7 +100,7 @@ def legend_title(entries: list[str], width: int) -> str:
     plot (the side-by-side layout below ~165 columns), and without colour (NO_COLOR) the
     markers named here are the only way to tell the lines apart."""
     full = "  ".join(entries)
-    if len(full) <= width:
+    if len(full) <= width or width <= 0:  # 0: not laid out yet; a resize draws it again
         return full
     short = "  ".join(
         " ".join(SHORT.get(word, word) for word in entry.split(" ")) for entry in entries
