@@ -168,6 +168,13 @@ LESSON_KEYS: tuple[KeyRow, ...] = (
     ),
     key("u", "undo", "Undo", "undo the last reset or taken solution", show=False),
     key(
+        "f",
+        "toggle_framework_lines",
+        "Framework lines",
+        "show or fold the framework lines of the current side's traceback",
+        show=False,
+    ),
+    key(
         "m", "maximize", "Full screen", "full screen for the focused pane (Esc returns)", show=False
     ),
     key(

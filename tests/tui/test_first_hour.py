@@ -341,3 +341,24 @@ async def test_done_follows_the_checks_and_praise_follows_a_pass(
         await wait_until(pilot, lambda: isinstance(app.screen, BrowserScreen))
         row = app.screen.query_one("#lessons").get_row("basics")
         assert "done" not in str(row[2])
+
+
+async def test_f_shows_the_framework_lines_of_a_traceback_from_reading_mode(
+    make_app: Callable[..., Any], wait: Any
+) -> None:
+    """The folded-lines placeholder says "f shows them": f must work where the learner is
+    (reading mode, focus on the explanation), not only after tabbing into the log."""
+    app = make_app()
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, "basics")
+        pane = screen.query_one("#code-keras", CodePane)
+        pane.load('import json\n\njson.loads("{")\n')  # fails inside the standard library
+        await pilot.press("f5")
+        await wait(pilot, finished(screen, "keras"))
+        log = screen.sides["keras"].log
+        await wait(pilot, lambda: log.hidden_lines > 0)
+        assert isinstance(app.focused, ProsePane)
+        await pilot.press("f")
+        assert log.hidden_lines == 0
+        await pilot.press("f")
+        assert log.hidden_lines > 0

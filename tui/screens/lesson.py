@@ -278,6 +278,9 @@ class LessonScreen(Screen[None]):
     def action_cancel_all(self) -> None:
         self.runner.cancel_all()
 
+    def action_toggle_framework_lines(self) -> None:
+        self.sides[self.mode.current_side()].log.action_toggle_fold()
+
     # -- other actions --------------------------------------------------------------------------
 
     def _want_spares(self) -> None:
