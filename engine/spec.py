@@ -11,7 +11,7 @@ import itertools
 import re
 import sys
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,19 +83,11 @@ class RunSpec:
             raise UsageError("the timeout must be a positive number of seconds")
         if self.memory_mb is not None and self.memory_mb < 64:
             raise UsageError("the memory cap must be at least 64 MB")
-        return RunSpec(
+        return replace(
+            self,
             path=path,
             source=source,
             framework=framework,
-            keras_backend=self.keras_backend,
-            device=self.device,
-            timeout=self.timeout,
-            memory_mb=self.memory_mb,
-            max_processes=self.max_processes,
-            max_threads=self.max_threads,
-            network=self.network,
-            threads=self.threads,
-            data_dir=self.data_dir,
             data_files=tuple(self.data_files),
             env=dict(self.env),
             run_id=self.run_id or f"r{next(_RUN_COUNTER)}-{uuid.uuid4().hex[:6]}",
