@@ -40,12 +40,17 @@ def python_run(path: Path, one_thread: bool) -> float:
     return time.perf_counter() - start
 
 
+def _data(path: Path) -> list[Path]:
+    """The lesson's data next to the copied program, as the app copies it."""
+    return [path.parent / name for name in ("points.csv",) if (path.parent / name).exists()]
+
+
 def engine_run(path: Path, sandbox: bool = True) -> float:
     if not sandbox:
         os.environ["FWLEARN_SANDBOX"] = "off"
     try:
         start = time.perf_counter()
-        result = run_sync(RunSpec(path=path, data_dir=path.parent, timeout=300))
+        result = run_sync(RunSpec(path=path, data_files=_data(path), timeout=300))
         assert result.ok, result.stderr
         return time.perf_counter() - start
     finally:
@@ -59,7 +64,7 @@ async def warm_runs(path: Path, framework: str, runs: int) -> list[float]:
     for _ in range(runs):
         await pool.ready(120)
         start = time.perf_counter()
-        events = [e async for e in Run(RunSpec(path=path, data_dir=path.parent), pool).events()]
+        events = [e async for e in Run(RunSpec(path=path, data_files=_data(path)), pool).events()]
         assert events[-1].status == "ok"  # type: ignore[attr-defined]
         times.append(time.perf_counter() - start)
     await pool.close()

@@ -15,7 +15,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("first_output", "overhead", "streaming", "app_start", "check_jobs")
+BENCHES = (
+    "first_output",
+    "rerun",
+    "spare_cost",
+    "overhead",
+    "streaming",
+    "app_start",
+    "check_jobs",
+)
 
 
 def main() -> int:

@@ -33,28 +33,36 @@ _EXPORTS = {
     "report": "runtime",
     "report_predictions": "runtime",
     "report_fact": "runtime",
+    "run_label": "runtime",
 }
 __all__ = sorted(_EXPORTS)
 
+# `import X as X`: an explicit re-export, so type checkers see these names as the package's.
 if TYPE_CHECKING:
-    from .environment import default_threads  # noqa: F401
-    from .events import (  # noqa: F401
-        End,
-        Error,
-        Event,
-        Fact,
-        Metric,
-        Output,
-        Prediction,
-        Start,
-        Warning,
-        event_from_dict,
-    )
-    from .pool import SpareKey, WarmPool  # noqa: F401
-    from .result import RunResult  # noqa: F401
-    from .runner import Run, run_async, run_sync  # noqa: F401
-    from .runtime import report, report_fact, report_predictions  # noqa: F401
-    from .spec import RunSpec, UsageError, infer_framework  # noqa: F401
+    from .environment import default_threads as default_threads
+    from .events import End as End
+    from .events import Error as Error
+    from .events import Event as Event
+    from .events import Fact as Fact
+    from .events import Metric as Metric
+    from .events import Output as Output
+    from .events import Prediction as Prediction
+    from .events import Start as Start
+    from .events import Warning as Warning
+    from .events import event_from_dict as event_from_dict
+    from .pool import SpareKey as SpareKey
+    from .pool import WarmPool as WarmPool
+    from .result import RunResult as RunResult
+    from .runner import Run as Run
+    from .runner import run_async as run_async
+    from .runner import run_sync as run_sync
+    from .runtime import report as report
+    from .runtime import report_fact as report_fact
+    from .runtime import report_predictions as report_predictions
+    from .runtime import run_label as run_label
+    from .spec import RunSpec as RunSpec
+    from .spec import UsageError as UsageError
+    from .spec import infer_framework as infer_framework
 
 
 def __getattr__(name: str) -> Any:

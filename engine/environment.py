@@ -36,7 +36,7 @@ ALLOWED_ENV = re.compile(
     r"|XDG_CACHE_HOME|XDG_CONFIG_HOME|XDG_DATA_HOME|HF_HOME|HF_DATASETS_CACHE|MPLCONFIGDIR)$"
 )
 # Only with --network, and never with credentials in them (checked below).
-NETWORK_ENV = re.compile(r"^(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|ALL_PROXY|all_proxy)$")
+PROXY_ENV = re.compile(r"^(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|ALL_PROXY|all_proxy)$")
 # A name that looks like a secret stays out even if the allow list matched it (TF_TOKEN...).
 SECRET_ENV = re.compile(
     r"TOKEN|SECRET|PASSWORD|PASSWD|PWD$|CREDENTIAL|PRIVATE|(^|_)API_?KEY|(^|_)KEY($|_)|AUTH|JWT",
@@ -124,7 +124,7 @@ def inherited_env(
         if key in named:
             env[key] = value
             continue
-        allowed = ALLOWED_ENV.match(key) or (network and NETWORK_ENV.match(key))
+        allowed = ALLOWED_ENV.match(key) or (network and PROXY_ENV.match(key))
         if not allowed or key.startswith("FWLEARN_") or SECRET_ENV.search(key):
             continue
         if CREDENTIALS_IN_VALUE.search(value):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 # The wire's cleaning lives with the wire; re-exported for readers of ``--json`` lines.
+from .protocol import SnippetFrame
 from .protocol import load_message as load_message
 from .protocol import safe_value as safe_value
 
@@ -101,6 +102,7 @@ class Metric(Event):
     epoch: int | None = None
     step: int | None = None
     split: Split = "train"
+    run: str = ""  # the run label in force (``fwlearn.run_label``); "" = unlabelled
     type: ClassVar[str] = "metric"
 
 
@@ -110,6 +112,7 @@ class Prediction(Event):
 
     rows: tuple[dict[str, Any], ...] = ()
     total: int = 0
+    run: str = ""
     type: ClassVar[str] = "prediction"
 
 
@@ -119,6 +122,7 @@ class Fact(Event):
 
     name: str = ""
     value: Any = None
+    run: str = ""
     type: ClassVar[str] = "fact"
 
 
@@ -133,14 +137,32 @@ class Warning(Event):
 
 @dataclass(frozen=True, slots=True)
 class Error(Event):
-    """Why the run failed: a kind, a one-line message, the traceback and the snippet's line."""
+    """Why the run failed: a kind, a one-line message, the traceback and the snippet's line.
+
+    ``frames`` are the traceback's frames in the learner's file, outermost first, each
+    ``{"line": int, "function": str}`` (the last is ``line``): the app lists them so the
+    learner can jump from the failing line to its callers. Empty when no frame was in the file
+    (a ``SyntaxError`` has only ``line``).
+    """
 
     kind: ErrorKind = "exception"
     message: str = ""
     traceback: str = ""
     line: int | None = None
     exc_type: str | None = None
+    frames: tuple[SnippetFrame, ...] = ()
     type: ClassVar[str] = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class InputWanted(Event):
+    """The program reads stdin and nothing is there: it waits for a line (``Run.send_input``)
+    or the end of input (``Run.close_input``). ``prompt`` is what ``input(prompt)`` (pdb's
+    "(Pdb) " too) printed before it; "" when the program read stdin directly. Only runs made
+    with ``Run(..., interactive=True)`` ever wait: the others get EOF at once."""
+
+    prompt: str = ""
+    type: ClassVar[str] = "input"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +178,8 @@ class End(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Start, Output, Metric, Prediction, Fact, Warning, Error, End)
+    cls.type: cls
+    for cls in (Start, Output, Metric, Prediction, Fact, Warning, Error, InputWanted, End)
 }
 _FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {
     cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()
@@ -176,7 +199,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     cls = EVENT_TYPES[data["type"]]
     names = {f.name for f in fields(cls)}
     kwargs = {k: v for k, v in data.items() if k in names}
-    for key in ("lines", "rows"):
+    for key in ("lines", "rows", "frames"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     return cls(**kwargs)

@@ -5,9 +5,14 @@ A spare that did that ahead of time answers in milliseconds, and it still runs e
 snippet and exits, so no state survives from run to run. Spares are pre-spawned rather than
 forked from a zygote: forking after a framework has run any op hangs (measured: 4/4 children).
 
-A run takes the spare; replacements are started once no run is going on (with "run both", not
-when the first side ends), so importing tensorflow never slows a training run (measured: +32 %
-on a torch run).
+The learner's loop is run, read, edit, run again, so a ready spare must be there for the *next*
+run too: when a run of a wanted key takes its spare (or starts cold), the replacement starts at
+once, at idle priority (``priority``), so it imports beside the learner's training without
+slowing it; the spare a run takes is back at normal priority before its program starts. A spare
+still importing when a run wants it is taken anyway: it is never behind a cold start (the same
+import, begun earlier), and the app can say "warming up" (``readiness``). Batch work
+(``fwlearn check``) takes ready spares only: a half-ready one keeps importing for the next job
+while this one starts cold. Idle spares stay within a memory budget (``spare_budget``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from . import priority, spare_budget
 from .environment import CONTROL_FD_ENV, WORKER_ARGV, child_env, default_threads
 from .process import ChildProcess
+from .proctree import descendants
 from .runtime import ENV_FD
 from .workdirs import make_workdir, work_folder
 
@@ -47,35 +54,72 @@ class SpareKey:
 
 
 class WarmPool:
-    """At most one idle spare per key in ``wanted``; call ``close()`` when done."""
+    """At most one idle spare per wanted key, within the memory budget; ``close()`` when done."""
 
-    def __init__(self, enabled: bool = True, spawn_while_running: bool = False) -> None:
-        """``spawn_while_running``: replace spares even while runs go on, for batch work with
-        a core kept free for it (``fwlearn check --jobs 1``); the app never does, so importing
-        a framework cannot slow the learner's training."""
+    def __init__(
+        self,
+        enabled: bool = True,
+        spawn_while_running: bool = False,
+        *,
+        batch: bool = False,
+        budget_mb: int | None = None,
+    ) -> None:
+        """``batch``: for batch work (``fwlearn check``): hand out ready spares only (a
+        half-ready one keeps importing for the next job). ``spawn_while_running`` is its old
+        name. ``budget_mb``: idle spares' memory (default ``spare_budget.budget_mb()``)."""
         self.enabled = enabled
-        self.spawn_while_running = spawn_while_running
-        self._wanted: set[SpareKey] = set()
+        self.batch = batch or spawn_while_running
+        self.budget_mb = spare_budget.budget_mb() if budget_mb is None else budget_mb
+        self.lever = priority.mode()
+        # Where no priority lever exists, a replacement importing beside a run slows it (+32 %
+        # measured): the app then waits for its runs to end, as before; batch work does not.
+        self._defer = self.lever == priority.NORMAL and not self.batch
+        self._wanted: list[SpareKey] = []  # in order of preference: the budget cuts the tail
         self._spares: dict[SpareKey, ChildProcess] = {}
         self._starting: dict[SpareKey, asyncio.Task[None]] = {}
+        self._measured_mb: dict[SpareKey, float] = {}
+        self._low: set[ChildProcess] = set()  # spares lowered while a run goes on
         self._running = 0  # runs under way with this pool, warm or cold
         self._closed = False
 
     @property
     def spares(self) -> dict[SpareKey, ChildProcess]:
+        """Every spare, ready or still importing."""
         return dict(self._spares)
 
+    @property
+    def wanted(self) -> list[SpareKey]:
+        return list(self._wanted)
+
     def want(self, keys: Iterable[SpareKey]) -> None:
-        """Keep spares for exactly these keys (e.g. the open lesson's frameworks)."""
+        """Keep spares for exactly these keys (the open lesson's), the first ones first."""
         if not self.enabled or self._closed:
             return
-        self._wanted = set(keys)
+        self._wanted = list(dict.fromkeys(keys))
         for key in list(self._spares):
             if key not in self._wanted:
                 self._discard(key)
-        if not self._running or self.spawn_while_running:
-            for key in self._wanted:
-                self._replenish(key)
+        for key in list(self._starting):
+            if key not in self._wanted:
+                self._starting.pop(key).cancel()
+        self._replenish_all()
+
+    def readiness(self, key: SpareKey) -> str:
+        """What a run of ``key`` would get now: "ready" (output in milliseconds), "warming up"
+        (a spare still importing: the run waits for it) or "cold" (a fresh start)."""
+        spare = self._spares.get(key)
+        if spare is None or spare.returncode is not None:
+            return "cold"
+        if spare.ready:
+            return "ready"
+        return "cold" if self.batch else "warming up"
+
+    def cost_mb(self, key: SpareKey) -> float:
+        """An idle spare of ``key``: measured here once one was ready, else the estimate."""
+        measured = self._measured_mb.get(key)
+        if measured is not None:
+            return measured
+        return spare_budget.estimate_mb(key.framework, key.keras_backend)
 
     @property
     def running(self) -> int:
@@ -84,39 +128,50 @@ class WarmPool:
         return self._running
 
     def run_started(self) -> None:
-        """A run begins: no spare is spawned until every run has ended, so importing a
-        framework never competes with a learner's training for the cores."""
+        """A run begins: spares still importing go to idle priority until every run ended."""
         self._running += 1
+        for spare in self._spares.values():
+            if not spare.ready:
+                self._set_low(spare, True)
 
     async def take(self, key: SpareKey) -> ChildProcess | None:
         """A live spare for ``key`` (ready, or still importing), or None for a cold start.
 
-        A spare still importing is worth taking: it is further along than a cold start. Its
-        readiness watcher reads the same event pipe as the run will, so it is stopped first.
+        Either way the key's replacement starts now, at idle priority, so it is ready for the
+        learner's next run. The spare handed out is back at normal priority first.
         """
+        spare = self._spares.get(key)
+        half_ready = spare is not None and not spare.ready
+        if half_ready and self.batch:
+            return None  # it goes on importing, for the next job
         # Popped here, not only in _spawn's finally: a task cancelled before it ever ran never
         # reaches that finally, and left in _starting it blocked every later spare for the key
         # (and made ready() spin). The soak test (tests/faults/test_soak.py) found it.
         starting = self._starting.pop(key, None)
-        if starting is not None:
+        if starting is not None:  # its readiness watcher reads the run's event pipe: stop it
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
         spare = self._spares.pop(key, None)
+        self._replenish_all()
         if spare is None:
             return None
         if spare.returncode is not None:  # died while idle (e.g. killed): start cold
+            self._low.discard(spare)
             spare.close()
             _remove_workdir(spare)
             return None
+        self._set_low(spare, False)  # the learner's program runs at normal priority
         return spare
 
     def release(self) -> None:
-        """A run ended; once none is left, prepare spares for every wanted kind."""
+        """A run ended: replace what is missing (a spare that died, one deferred); once no run
+        is left, the spares import at normal priority (at idle, a busy machine starves them)."""
         self._running = max(0, self._running - 1)
-        if not self._running or self.spawn_while_running:
-            for wanted in self._wanted:
-                self._replenish(wanted)
+        if not self._running:
+            for spare in list(self._low):
+                self._set_low(spare, False)
+        self._replenish_all()
 
     async def ready(self, timeout: float = 30.0) -> bool:
         """Wait until every wanted spare has imported its framework (for tests and benches)."""
@@ -136,10 +191,30 @@ class WarmPool:
         reaping = [self._discard(key) for key in list(self._spares)]
         await asyncio.gather(*(task for task in reaping if task is not None))
 
-    def _replenish(self, key: SpareKey) -> None:
-        if self._closed or key in self._spares or key in self._starting:
+    def _replenish_all(self) -> None:
+        if self._closed or not self.enabled or (self._defer and self._running):
             return
-        self._starting[key] = asyncio.get_running_loop().create_task(self._spawn(key))
+        for key in self._wanted:
+            if key not in self._spares and key not in self._starting and self._fits(key):
+                self._starting[key] = asyncio.get_running_loop().create_task(self._spawn(key))
+
+    def _fits(self, key: SpareKey) -> bool:
+        """Would a spare of ``key`` keep the idle spares (and those importing) in budget?"""
+        held = sum(self.cost_mb(k) for k in {*self._spares, *self._starting})
+        return held + self.cost_mb(key) <= self.budget_mb
+
+    def _set_low(self, child: ChildProcess, low: bool) -> None:
+        """Lower or raise a spare's whole tree (a no-op when it already is, or cannot be)."""
+        if self.lever == priority.NORMAL or child.pid is None or (child in self._low) == low:
+            return
+        if low:
+            self._low.add(child)
+        else:
+            self._low.discard(child)
+        change = priority.lower if low else priority.restore
+        pids = [child.pid, *descendants(child.pid)]
+        if not change(pids, self.lever):  # the autogroup's 100 ms rate limit: once more
+            asyncio.get_running_loop().call_later(0.11, change, pids, self.lever)
 
     async def _spawn(self, key: SpareKey) -> None:
         child = ChildProcess()
@@ -165,11 +240,15 @@ class WarmPool:
                 CONTROL_FD_ENV,
             )
             self._spares[key] = child
-            await child.wait_ready()
+            if self._running:  # beside a run: idle priority (before its interpreter is up)
+                self._set_low(child, True)
+            if await child.wait_ready():
+                self._measured_mb[key] = child.usage().rss / (1 << 20)
         except OSError:
             _remove_workdir(child)
         except asyncio.CancelledError:
             if self._spares.get(key) is not child:  # cancelled while starting: nobody owns it
+                self._low.discard(child)
                 child.kill_tree()
                 child.close()
                 _remove_workdir(child)
@@ -183,6 +262,7 @@ class WarmPool:
         spare = self._spares.pop(key, None)
         if spare is None:
             return None
+        self._low.discard(spare)
         spare.kill_tree()
         spare.close()
         _remove_workdir(spare)

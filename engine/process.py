@@ -5,6 +5,12 @@ in their own session (so they, their DataLoader workers and anything they spawn 
 group we can signal as a whole), with two extra pipes: the structured-event channel (child →
 engine) and the control pipe (engine → child, carrying the job). Shutdown escalates: interrupt,
 wait, terminate, wait, kill.
+
+Stdin is a pipe too (the sandbox's outer and init processes pass it down to the worker as its fd
+0): ``write_input`` queues bytes for it without ever blocking the event loop (asyncio's pipe
+transport buffers what the pipe does not take), refusing past ``MAX_INPUT_BUFFER`` unread, so a
+flood of input for a program that never reads cannot grow the engine's memory; ``close_input``
+is the end of input (EOF).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from .proctree import alive, descendants, rss_of, shared_memory_of, task_count
 from .protocol import decode
 
 EXIT_POLL = 0.01  # seconds between looks at the exit status; adds at most this to a run's end
+# Input written but not yet taken by the program (beyond the 64 KiB the pipe itself holds).
+MAX_INPUT_BUFFER = 1 << 20
 
 
 class ChildProcess:
@@ -64,7 +72,7 @@ class ChildProcess:
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *argv,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
@@ -114,6 +122,34 @@ class ChildProcess:
             pass  # the child died before reading: its exit is reported elsewhere
         finally:
             os.close(fd)
+
+    @property
+    def input_open(self) -> bool:
+        """Whether stdin can still take input (not closed, the child's end not gone)."""
+        stdin = self.proc.stdin if self.proc is not None else None
+        return stdin is not None and not stdin.is_closing()
+
+    def write_input(self, data: bytes) -> bool:
+        """Queue ``data`` for the child's stdin; never blocks. False (nothing written) when
+        stdin is closed or more than ``MAX_INPUT_BUFFER`` bytes would wait unread."""
+        if not self.input_open or self.proc is None or self.proc.stdin is None:
+            return False
+        transport = self.proc.stdin.transport
+        if transport.get_write_buffer_size() + len(data) > MAX_INPUT_BUFFER:
+            return False
+        self.proc.stdin.write(data)
+        return True
+
+    def close_input(self) -> None:
+        """End of input: the program's next read past what was written gets EOF."""
+        if self.input_open and self.proc is not None and self.proc.stdin is not None:
+            self.proc.stdin.close()  # what is still buffered is written first
+
+    async def input_drained(self) -> None:
+        """Wait until what was written has gone into the pipe (a feeder's back-pressure)."""
+        if self.input_open and self.proc is not None and self.proc.stdin is not None:
+            with contextlib.suppress(ConnectionError, OSError):
+                await self.proc.stdin.drain()
 
     def send_signal(self, signum: int) -> None:
         """Signal the child's whole process group (DataLoader workers included)."""
@@ -202,7 +238,7 @@ class ChildProcess:
         # it earlier polls the child and steals its exit status from the watcher).
         if self.proc is not None:
             transport = getattr(self.proc, "_transport", None)  # asyncio has no public close
-            for fd in (1, 2):
+            for fd in (0, 1, 2):
                 pipe = transport.get_pipe_transport(fd) if transport is not None else None
                 if pipe is not None:
                     pipe.close()

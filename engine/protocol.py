@@ -2,7 +2,8 @@
 
 Engine -> worker, on the control pipe: one ``Job``. Worker -> engine, on the event channel:
 ``Ready`` (the framework is imported), ``StartMessage``, then any number of ``MetricMessage``,
-``PredictionMessage``, ``FactMessage``, ``WarningMessage``, ``ErrorMessage``, and ``Done`` last.
+``PredictionMessage``, ``FactMessage``, ``WarningMessage``, ``ErrorMessage``, ``InputMessage``
+(the snippet waits on stdin), and ``Done`` last.
 ``encode`` writes any of them; ``decode`` is the one parser, used for "ready" too.
 
 The event channel is written by learner code as well (``fwlearn.report`` writes to it, and
@@ -29,18 +30,29 @@ from typing import Any, Literal, TypedDict
 from .output import clean
 
 MAX_PREDICTION_ROWS = 50  # rows of one prediction table that travel
+MAX_FRAMES = 50  # snippet frames of one error that travel (the innermost: where it failed)
 MAX_DEPTH = 20  # nesting a message may have: a prediction row of lists of lists is ~4
 MAX_INT = 2**63  # larger integers cannot become a float a chart or ``:.4g`` could use
+MAX_PROMPT = 200  # characters of an input prompt that travel (pdb's is "(Pdb) ")
 MAX_WHOLE = 2**53  # epochs, steps, pids... past this a float no longer holds them exactly
 _LONG_DIGITS = re.compile(rb"\d{19}")  # could be an integer past MAX_INT
 SPLITS = ("train", "val", "test")
+# A run label (``fwlearn.run_label("sgd")``), as a check's ``run = "sgd"`` and a prose
+# reference's ``@sgd`` name it: short, no spaces, nothing a reference grammar would split on.
+RUN_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class JobLimits(TypedDict, total=False):
     cpu_seconds: int  # RLIMIT_CPU backstop, should the engine itself be stopped
 
 
-class Job(TypedDict):
+class _JobInput(TypedDict, total=False):
+    """``echo_input`` may be absent (``NotRequired`` is not in python 3.10's typing)."""
+
+    echo_input: bool  # the worker writes what it reads from stdin to stdout, as a tty echoes
+
+
+class Job(_JobInput):
     """What the worker runs: the engine writes it once, then closes the control pipe."""
 
     type: Literal["job"]
@@ -82,18 +94,21 @@ class MetricMessage(TypedDict):
     step: int | None
     split: Literal["train", "val", "test"]
     values: dict[str, Any]
+    run: str  # the run label in force ("" (or absent on the wire): unlabelled)
 
 
 class PredictionMessage(TypedDict):
     type: Literal["prediction"]
     rows: list[dict[str, Any]]
     total: int | None
+    run: str
 
 
 class FactMessage(TypedDict):
     type: Literal["fact"]
     name: str
     value: Any
+    run: str
 
 
 class WarningMessage(TypedDict):
@@ -102,7 +117,20 @@ class WarningMessage(TypedDict):
     message: str
 
 
-class ErrorMessage(TypedDict):
+class SnippetFrame(TypedDict):
+    """One traceback frame in the learner's file: its 1-based line and the function's name."""
+
+    line: int
+    function: str
+
+
+class _ErrorFrames(TypedDict, total=False):
+    """``frames`` may be absent (``NotRequired`` is not in python 3.10's typing)."""
+
+    frames: list[SnippetFrame]  # in the learner's file, outermost first
+
+
+class ErrorMessage(_ErrorFrames):
     """Why the snippet failed, as the worker saw it (``kind`` is checked by the engine)."""
 
     type: Literal["error"]
@@ -111,6 +139,14 @@ class ErrorMessage(TypedDict):
     exc_type: str | None
     traceback: str
     line: int | None
+
+
+class InputMessage(TypedDict):
+    """The snippet reads stdin and nothing is there: it waits for the learner (``stdin``).
+    ``prompt`` is what ``input()`` (pdb too) printed before it, "" when it is not known."""
+
+    type: Literal["input"]
+    prompt: str
 
 
 class Done(TypedDict):
@@ -129,6 +165,7 @@ ChildMessage = (
     | FactMessage
     | WarningMessage
     | ErrorMessage
+    | InputMessage
     | Done
 )
 Message = Job | ChildMessage
@@ -238,7 +275,7 @@ def _job(m: dict[str, Any]) -> Job:
     job_limits: JobLimits = {}
     if limits.get("cpu_seconds"):
         job_limits["cpu_seconds"] = int(limits["cpu_seconds"])
-    return Job(
+    job = Job(
         type="job",
         run_id=str(m.get("run_id", "")),
         path=str(m["path"]),
@@ -247,6 +284,9 @@ def _job(m: dict[str, Any]) -> Job:
         threads=int(m.get("threads") or 1),
         limits=job_limits,
     )
+    if m.get("echo_input"):
+        job["echo_input"] = True
+    return job
 
 
 def _ready(m: dict[str, Any]) -> Ready:
@@ -280,16 +320,27 @@ def _metric(m: dict[str, Any]) -> MetricMessage:
         step=whole(m.get("step"), "step"),
         split=split if split in SPLITS else "train",  # type: ignore[typeddict-item]
         values={str(k): v for k, v in values.items()},
+        run=_run_label(m),
     )
 
 
 def _prediction(m: dict[str, Any]) -> PredictionMessage:
     rows = [dict(row) for row in list(m.get("rows") or [])[:MAX_PREDICTION_ROWS]]
-    return PredictionMessage(type="prediction", rows=rows, total=whole(m.get("total"), "total"))
+    return PredictionMessage(
+        type="prediction", rows=rows, total=whole(m.get("total"), "total"), run=_run_label(m)
+    )
 
 
 def _fact(m: dict[str, Any]) -> FactMessage:
-    return FactMessage(type="fact", name=str(m["name"]), value=m.get("value"))
+    return FactMessage(type="fact", name=str(m["name"]), value=m.get("value"), run=_run_label(m))
+
+
+def _run_label(m: dict[str, Any]) -> str:
+    """The message's run label; one that breaks the grammar is refused like any bad field."""
+    run = m.get("run") or ""
+    if run and (not isinstance(run, str) or not RUN_LABEL.match(run)):
+        raise ValueError(f"bad run label {str(run)[:70]!r}")
+    return str(run)
 
 
 def _warning(m: dict[str, Any]) -> WarningMessage:
@@ -300,7 +351,7 @@ def _warning(m: dict[str, Any]) -> WarningMessage:
 
 def _error(m: dict[str, Any]) -> ErrorMessage:
     line = m.get("line")
-    return ErrorMessage(
+    error = ErrorMessage(
         type="error",
         kind=str(m.get("kind", "exception")),
         message=str(m.get("message", "")),
@@ -308,6 +359,26 @@ def _error(m: dict[str, Any]) -> ErrorMessage:
         traceback=str(m.get("traceback") or ""),
         line=line if isinstance(line, int) and not isinstance(line, bool) else None,
     )
+    if "frames" in m:
+        error["frames"] = _frames(m["frames"])
+    return error
+
+
+def _frames(value: Any) -> list[SnippetFrame]:
+    """The innermost ``MAX_FRAMES`` well-formed frames; a bad frame is skipped, not fatal: the
+    error it came with must still reach the learner."""
+    if not isinstance(value, list):
+        raise TypeError("error frames are not a list")
+    frames: list[SnippetFrame] = []
+    for item in value[-MAX_FRAMES:]:
+        line = item.get("line") if isinstance(item, dict) else None
+        if isinstance(line, int) and not isinstance(line, bool) and 0 < line <= MAX_WHOLE:
+            frames.append(SnippetFrame(line=line, function=str(item.get("function") or "")))
+    return frames
+
+
+def _input(m: dict[str, Any]) -> InputMessage:
+    return InputMessage(type="input", prompt=str(m.get("prompt") or "")[:MAX_PROMPT])
 
 
 def _done(m: dict[str, Any]) -> Done:
@@ -326,5 +397,6 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ChildMessage]] = {
     "fact": _fact,
     "warning": _warning,
     "error": _error,
+    "input": _input,
     "done": _done,
 }

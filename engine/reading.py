@@ -18,6 +18,7 @@ from .events import (
     Error,
     Event,
     Fact,
+    InputWanted,
     Metric,
     Output,
     Prediction,
@@ -216,14 +217,18 @@ class ChannelReader:
         elif message["type"] == "prediction":
             rows = tuple(message["rows"])
             total = len(rows) if message["total"] is None else message["total"]
-            self._put(Prediction(self.run_id, now, rows, total))
+            self._put(Prediction(self.run_id, now, rows, total, message.get("run", "")))
         elif message["type"] == "fact":
-            self._put(Fact(self.run_id, now, message["name"], message["value"]))
+            self._put(
+                Fact(self.run_id, now, message["name"], message["value"], message.get("run", ""))
+            )
         elif message["type"] == "warning":
             self._put(Warning(self.run_id, now, message["kind"], message["message"]))
         elif message["type"] == "error":
             self.error_seen = True
             self._put(self._error(message, now))
+        elif message["type"] == "input":
+            self._put(InputWanted(self.run_id, now, message["prompt"]))
         elif message["type"] == "done":
             self.exit_code_reported = message["exit_code"]
             self.child_peak_mb = message["peak_rss_mb"]
@@ -247,7 +252,7 @@ class ChannelReader:
         raw_values = message["values"]
         values = {name: finite_or_none(v) for name, v in raw_values.items()}
         epoch, step, split = message["epoch"], message["step"], message["split"]
-        metric = Metric(self.run_id, now, values, epoch, step, split)
+        metric = Metric(self.run_id, now, values, epoch, step, split, message.get("run", ""))
         if step is None:
             self.flush_batches()
             self._put(metric)
@@ -305,4 +310,5 @@ class ChannelReader:
             message["traceback"],
             message["line"],
             exc_type,
+            tuple(message.get("frames", ())),
         )

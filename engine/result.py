@@ -16,6 +16,7 @@ from .history import Thinning
 MAX_KEPT_METRICS = 2_000  # epochs with their metrics, evenly thinned (and as many batch points)
 MAX_KEPT_FACTS = 1_000  # distinct fact names; a name reported again replaces its old value
 MAX_KEPT_NOTES = 200  # warnings, and errors, each
+MAX_KEPT_RUNS = 100  # distinct run labels whose finals and facts are kept apart
 
 
 @dataclass
@@ -52,6 +53,10 @@ class RunResult:
     def __post_init__(self) -> None:
         given, self.events = self.events, []
         self._final: dict[str, float | None] = {}
+        # Per run label ("" = unlabelled), in order of first appearance: finals and facts.
+        self._run_final: dict[str, dict[str, float | None]] = {}
+        self._run_facts: dict[str, dict[str, Any]] = {}
+        self._labels: dict[str, None] = {}  # every label seen, in order (a dict keeps order)
         self._groups = {True: _Groups(), False: _Groups()}  # by "is an epoch metric"
         self._facts: dict[str, Fact] = {}
         self._prediction: Prediction | None = None
@@ -65,6 +70,7 @@ class RunResult:
             self._add_metric(event)
             return
         if isinstance(event, Fact):
+            self._keep_for_run(self._run_facts, event.run, {event.name: event.value})
             previous = self._facts.get(event.name)
             if previous is None and len(self._facts) >= MAX_KEPT_FACTS:
                 self.dropped += 1
@@ -86,8 +92,9 @@ class RunResult:
     def _add_metric(self, metric: Metric) -> None:
         if metric.step is None:
             prefix = "" if metric.split == "train" else f"{metric.split}_"
-            for name, value in metric.values.items():
-                self._final[prefix + name] = value
+            named = {prefix + name: value for name, value in metric.values.items()}
+            self._final.update(named)
+            self._keep_for_run(self._run_final, metric.run, named)
         groups = self._groups[metric.step is None]
         position: object = (metric.epoch, metric.step)
         if metric.epoch is None and metric.step is None:
@@ -103,6 +110,20 @@ class RunResult:
         groups.members.append(metric)
         groups.index_of[id(metric)] = groups.index
         self.events.append(metric)
+
+    def _keep_for_run(
+        self, table: dict[str, dict[str, Any]], run: str, values: dict[str, Any]
+    ) -> None:
+        """Record ``values`` under their run label, within MAX_KEPT_RUNS labels and
+        MAX_KEPT_FACTS names per label (the whole-program views keep working past them)."""
+        if run not in self._labels:
+            if len(self._labels) >= MAX_KEPT_RUNS:
+                return
+            self._labels[run] = None
+        kept = table.setdefault(run, {})
+        for name, value in values.items():
+            if name in kept or len(kept) < MAX_KEPT_FACTS:
+                kept[name] = value
 
     def _compact(self, groups: _Groups) -> None:
         """Drop the metric events of ``groups`` that the doubled stride no longer keeps."""
@@ -160,14 +181,31 @@ class RunResult:
     def epoch_metrics(self, split: str = "train") -> list[Metric]:
         return [m for m in self.metrics if m.step is None and m.split == split]
 
-    def final_metrics(self) -> dict[str, float | None]:
+    def final_metrics(self, run: str | None = None) -> dict[str, float | None]:
         """The last reported value of each metric, val/test ones prefixed as Keras names them
-        (from every metric reported, thinned or not)."""
-        return dict(self._final)
+        (from every metric reported, thinned or not).
+
+        ``run=None``: whatever run reported it last (so the final value of the LAST run that
+        reported the metric); a label: only what was reported under ``fwlearn.run_label(run)``
+        (``""``: the unlabelled reports).
+        """
+        if run is None:
+            return dict(self._final)
+        return dict(self._run_final.get(run, {}))
 
     @property
     def facts(self) -> dict[str, Any]:
+        """Each fact's last value, whatever run label it was reported under."""
         return {name: fact.value for name, fact in self._facts.items()}
+
+    def run_facts(self, run: str) -> dict[str, Any]:
+        """The facts reported under ``fwlearn.run_label(run)`` (the last value of each)."""
+        return dict(self._run_facts.get(run, {}))
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The run labels the program used, in order of first appearance ("" left out)."""
+        return tuple(run for run in self._labels if run)
 
     @property
     def predictions(self) -> Prediction | None:

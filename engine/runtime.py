@@ -1,4 +1,4 @@
-"""The snippet side: ``report``, ``report_predictions`` and ``report_fact``.
+"""The snippet side: ``report``, ``report_predictions``, ``report_fact`` and ``run_label``.
 
 A lesson file calls these the same way whether it runs inside fwlearn or under plain
 ``python file.py``. Inside fwlearn the engine passes an extra pipe in ``FWLEARN_EVENT_FD``
@@ -18,6 +18,7 @@ from typing import Any
 
 from .protocol import (
     MAX_PREDICTION_ROWS,
+    RUN_LABEL,
     ChildMessage,
     FactMessage,
     MetricMessage,
@@ -30,6 +31,7 @@ ENV_FD = "FWLEARN_EVENT_FD"
 _lock = threading.Lock()
 _fd: int | None = None
 _fd_pid: int | None = None
+_label = ""  # the run label in force (``run_label``); "" = unlabelled
 
 
 def active() -> bool:
@@ -68,6 +70,23 @@ def send(message: ChildMessage) -> None:
             pass  # the engine went away; the snippet should not die because of it
 
 
+def run_label(label: str) -> None:
+    """Label everything reported from now on, until the next call: ``run_label("sgd")``.
+
+    Every report carries the label in force, Keras' automatic fit/evaluate reports too
+    (``keras_hook`` calls ``report``). A program that trains twice (two optimisers, before/after a fix) names each run, so a
+    lesson check (``run = "sgd"``) and the prose (``{keras.metric.loss@sgd}``) can say which
+    run's value they mean; ``run_label("")`` goes back to unlabelled. Checked even outside
+    fwlearn, so a bad label fails under plain ``python`` too, where the author tries it.
+    """
+    global _label
+    if not isinstance(label, str) or (label and not RUN_LABEL.match(label)):
+        raise ValueError(
+            f'run_label needs letters, digits, "_", "-" or "." (at most 64), not {label!r}'
+        )
+    _label = label
+
+
 def report(
     epoch: int | None = None,
     step: int | None = None,
@@ -95,6 +114,7 @@ def report(
                 step=_int_or_none(step),
                 split=target,  # type: ignore[typeddict-item]  # the engine checks it
                 values=group,
+                run=_label,
             )
         )
 
@@ -119,14 +139,14 @@ def report_predictions(
             input_rows[:limit], predicted_rows[:limit], actual_rows[:limit], strict=False
         )
     ]
-    send(PredictionMessage(type="prediction", rows=rows, total=len(predicted_rows)))
+    send(PredictionMessage(type="prediction", rows=rows, total=len(predicted_rows), run=_label))
 
 
 def report_fact(name: str, value: Any) -> None:
     """Report a named value (a shape, a count, a final accuracy) that a lesson check can use."""
     if _channel() is None:
         return
-    send(FactMessage(type="fact", name=str(name), value=_jsonable(value)))
+    send(FactMessage(type="fact", name=str(name), value=_jsonable(value), run=_label))
 
 
 def _rows(values: Any) -> list[Any]:

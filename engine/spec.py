@@ -46,8 +46,7 @@ class RunSpec:
     max_processes: int = DEFAULT_MAX_PROCESSES  # the snippet and everything it starts
     max_threads: int = DEFAULT_MAX_THREADS  # counted over all those processes
     network: bool = False  # True: the snippet may reach the network
-    data_files: tuple[Path | str, ...] = ()  # copied into the working directory
-    data_dir: Path | str | None = None  # its entries are linked into the working directory
+    data_files: tuple[Path | str, ...] = ()  # copied into the working directory, never linked
     env: dict[str, str] = field(default_factory=dict)  # extra variables, secrets allowed
     run_id: str | None = None
 

@@ -1,8 +1,13 @@
-"""Run working directories: named after the engine that owns them, swept when it died.
+"""Run working directories: filled with copies of the run's data, named after the engine that
+owns them, swept when it died.
 
-A run's directory is removed when the run ends. If the engine itself is killed (SIGKILL of the
-app during a stuck run), nobody is left to remove it, so the name carries the owner's pid and
-the next engine to start removes every directory whose owner is gone.
+How data reaches a run: the caller lists it (a lesson's front-matter ``data``, or what
+``fwlearn run FILE`` finds next to the file) and each entry is copied into the run's fresh
+folder, so nothing a run does to its working directory reaches the originals.
+
+A run's directory is removed when the run ends. If the engine itself is killed (SIGKILL of
+the app during a stuck run), nobody is left to remove it, so the name carries the owner's pid
+and the next engine to start removes every directory whose owner is gone.
 """
 
 from __future__ import annotations
@@ -16,14 +21,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .proctree import alive
-from .sandbox_setup import hidden_path
 
 PREFIX = "fwlearn-run-"
 OWNED = re.compile(rf"^{re.escape(PREFIX)}(\d+)-")
-MAX_DATA_COPY = 64 * 1024 * 1024  # a lesson's data past this is linked, not copied
+MAX_DATA_COPY = 64 * 1024 * 1024  # a file run's folder past this is not copied at all
 _swept = False
 
-Entry = tuple[Path, str, bool]  # (source, name in the run's folder, link rather than copy?)
+Entry = tuple[Path, str]  # (source, name in the run's folder)
 
 
 def make_workdir() -> Path:
@@ -75,70 +79,87 @@ def sweep(folder: Path) -> list[Path]:
     return removed
 
 
-def plan_workdir(
-    data_files: Iterable[Path | str], data_dir: Path | str | None
-) -> tuple[list[Entry], list[Path]]:
-    """What goes into the run's directory, and the host paths its sandbox must show.
+def plan_workdir(data_files: Iterable[Path | str]) -> list[Entry]:
+    """What goes into the run's directory besides the program: each of ``data_files`` under
+    its own name (a later entry with a name already taken is left out).
 
-    Returns (source, name, link?) entries and the paths the links lead to that the
-    sandbox would hide (under /tmp, /dev/shm...): those are bound into the run, at the
-    same path, so the links keep working.
-
-    ``data_files`` (a lesson's data) are copied, so a snippet cannot change the lesson's
-    originals (links past MAX_DATA_COPY bytes). The entries of ``data_dir`` (the folder of
-    a file given to ``fwlearn run``) are linked, not copied: that folder can be anything,
-    a home directory included, and the run should see it as ``python file.py`` there would.
+    Everything is copied, never linked: a link let a run write through to the original (a
+    lesson's data over 64 MB used to be linked, and ``fwlearn run FILE`` linked the file's
+    folder, so one run rewrote an author's reference file). The caller chooses what to copy;
+    the engine does not look around the program's folder, so a leftover of ``python
+    in_keras.py`` run by hand never becomes data.
     """
     plan: list[Entry] = []
     names: set[str] = set()
-    budget = MAX_DATA_COPY
     for item in map(Path, data_files):
-        with contextlib.suppress(OSError):
-            size = _size_up_to(item, budget + 1)
-            if item.is_dir() or item.is_file():
-                plan.append((item, item.name, size > budget))
-                names.add(item.name)
-            budget -= min(size, budget)
-    data_dir = Path(data_dir) if data_dir else None
-    if data_dir is not None and data_dir.is_dir():
-        with contextlib.suppress(OSError):
-            for item in sorted(data_dir.iterdir()):
-                if item.name.startswith(".") or item.name in names:
-                    continue
-                if item.is_file() or item.is_dir():  # no sockets, fifos or devices
-                    plan.append((item, item.name, True))
-                    names.add(item.name)
-    targets = sorted(
-        {str(item.resolve()) for item, _, link in plan if link and hidden_path(str(item))}
-    )
-    if data_dir is not None and any(t.startswith(str(data_dir.resolve())) for t in targets):
-        targets.append(str(data_dir.resolve()))  # one bind for the folder, not each entry
-    binds: list[str] = []
-    for target in sorted(set(targets)):
-        if not any(target == b or target.startswith(b.rstrip("/") + "/") for b in binds):
-            binds.append(target)
-    return plan, [Path(b) for b in binds]
+        if item.name in names or not (item.is_file() or item.is_dir()):
+            continue  # no sockets, fifos or devices: copying one would block or fail
+        plan.append((item, item.name))
+        names.add(item.name)
+    return plan
 
 
 def fill_workdir(plan: list[Entry], workdir: Path | None = None) -> Path:
     """Fill ``workdir`` (a spare's) or a fresh directory, named after this engine's pid
-    so that one left behind by a killed engine is swept at the next start."""
+    so that one left behind by a killed engine is swept at the next start.
+
+    Copies, not links, down to the files of a folder (``symlinks=False``: a link inside a data
+    folder is copied as the file it leads to). Copying costs little at a course's sizes:
+    0.18-0.24 s for 64 MB, /tmp to /tmp (``python -c "import shutil;
+    shutil.copy2('/tmp/64mb.bin', '/tmp/64mb-copy.bin')"``, 3 runs on this 2-core machine while
+    other engineers worked, so noisy); a pack with gigabytes of data should let its program
+    download or generate it instead.
+    """
     workdir = workdir or make_workdir()
-    for item, name, link in plan:
+    for item, name in plan:
         target = work_folder(workdir) / name
         if target.exists() or target.is_symlink():
             continue
         with contextlib.suppress(OSError, shutil.Error):
-            if link:
-                target.symlink_to(item.resolve())
-            elif item.is_dir():
-                shutil.copytree(item, target, symlinks=True)
+            if item.is_dir():
+                shutil.copytree(
+                    item,
+                    target,
+                    symlinks=False,
+                    ignore_dangling_symlinks=True,
+                    ignore=_special_files,
+                )
             else:
                 shutil.copy2(item, target)
     return workdir
 
 
-def _size_up_to(path: Path, limit: int) -> int:
+def _special_files(folder: str, names: list[str]) -> set[str]:
+    """Entries of a data folder that are not files or folders (a FIFO would block the copy)."""
+    skipped = set()
+    for name in names:
+        path = os.path.join(folder, name)
+        if not (os.path.isfile(path) or os.path.isdir(path)):
+            skipped.add(name)
+    return skipped
+
+
+def folder_entries(folder: Path, leave_out: Path | None = None) -> tuple[list[Path], int]:
+    """The entries of ``folder`` a file run there would read (hidden ones, caches and
+    ``leave_out`` aside), and their size counted up to ``MAX_DATA_COPY`` + 1: past it the
+    caller copies nothing (a home folder can be huge) and says so."""
+    entries: list[Path] = []
+    total = 0
+    with contextlib.suppress(OSError):
+        for item in sorted(folder.iterdir()):
+            if item.name.startswith(".") or item.name == "__pycache__" or item == leave_out:
+                continue
+            if not (item.is_file() or item.is_dir()):
+                continue
+            entries.append(item)
+            with contextlib.suppress(OSError):
+                total += size_up_to(item, MAX_DATA_COPY + 1 - total)
+            if total > MAX_DATA_COPY:
+                break
+    return entries, total
+
+
+def size_up_to(path: Path, limit: int) -> int:
     """Bytes under ``path``, counting no further than ``limit`` (a home folder can be huge)."""
     if not path.is_dir():
         return path.stat().st_size
@@ -146,7 +167,7 @@ def _size_up_to(path: Path, limit: int) -> int:
     for root, _dirs, files in os.walk(path):
         for name in files:
             with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
+                total += os.stat(os.path.join(root, name)).st_size  # links are copied as files
             if total >= limit:
                 return total
     return total

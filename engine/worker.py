@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import resource
+import select
 import signal
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import types
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-from . import keras_hook, runtime, sandbox
+from . import keras_hook, runtime, sandbox, snippet_stdin
 from .environment import CONTROL_FD_ENV
 from .proctree import descendants
 from .protocol import Done, ErrorMessage, Job, JobLimits, Ready, StartMessage, decode
@@ -49,6 +50,8 @@ def main() -> None:
     # The sandbox first: unshare() refuses a process that already has threads, and importing a
     # framework starts many. enter() returns in the sandboxed worker only (see sandbox.py).
     _die_with_parent()
+    # Popped: the program must not be able to tell a spare from a fresh start.
+    warm = os.environ.pop("FWLEARN_WARM", "") == "1"
     box = sandbox.enter(Options.from_env())
     if not box.pid_namespace:  # else the namespace's init reaps, and its end kills them all
         _become_subreaper()
@@ -58,7 +61,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         with _quiet_import():
-            info = prepare(framework, threads, warm=os.environ.get("FWLEARN_WARM") == "1")
+            info = prepare(framework, threads, warm=warm)
         info["network"] = box.network
         info["sandbox"] = {"summary": box.summary, **box.checks}
         info["host_pid"] = box.host_pid
@@ -127,7 +130,7 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
         torch.set_num_threads(threads)
         info["versions"]["torch"] = torch.__version__
         info["device"] = _torch_device(torch)
-        if warm:
+        if warm and not _job_waiting():
             # The first optimizer.step() lazily imports torch._dynamo (~1 s): pay it while idle.
             import torch._dynamo
     elif framework == "keras":
@@ -141,7 +144,9 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
                 tf.config.threading.set_inter_op_parallelism_threads(max(1, threads))
             info["versions"]["tensorflow"] = tf.__version__
             gpus = tf.config.list_physical_devices("GPU")
-            info["device"] = f"cuda ({gpus[0].name})" if gpus else "cpu"
+            if gpus:  # the name without allocating: TF's memory figures need a live device
+                details = tf.config.experimental.get_device_details(gpus[0])
+                info["device"] = cuda_label(0, details.get("device_name") or gpus[0].name)
         elif backend == "torch":
             import torch
 
@@ -156,16 +161,25 @@ def prepare(framework: str, threads: int, warm: bool = False) -> dict[str, Any]:
         import keras  # type: ignore[import-untyped,unused-ignore]
 
         info["versions"]["keras"] = keras.__version__
-        if warm:
-            keras_hook.warm_up(keras)
-        keras_hook.install_keras_hook(keras)  # after the warm-up, whose metrics nobody should see
+        if warm and not _job_waiting():
+            keras_hook.warm_up(backend)
+        keras_hook.install_keras_hook(keras)
     return info
 
 
 def _torch_device(torch: Any) -> str:
     if torch.cuda.is_available():
-        return f"cuda:0 ({torch.cuda.get_device_name(0)})"
+        props = torch.cuda.get_device_properties(0)
+        return cuda_label(0, props.name, props.total_memory)
     return "cpu"
+
+
+def cuda_label(index: int, name: str, total_bytes: int | None = None) -> str:
+    """What Start says of a CUDA device, and the status bar shows: ``cuda:0 (NVIDIA H200,
+    140 GiB)``. The memory tells a learner whether a bigger batch can fit; GiB, as
+    ``torch.cuda.get_device_properties(0).total_memory`` counts in bytes of 2**30."""
+    memory = f", {total_bytes / 2**30:.0f} GiB" if total_bytes else ""
+    return f"cuda:{index} ({name}{memory})"
 
 
 def run_job(job: Job, info: dict[str, Any]) -> int:
@@ -177,6 +191,7 @@ def run_job(job: Job, info: dict[str, Any]) -> int:
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
     sys.argv = [path]
+    snippet_stdin.install(job.get("echo_input", False))  # input(), pdb: see there
     sys.path.insert(0, os.path.dirname(path))
     runtime.send(
         StartMessage(
@@ -245,6 +260,19 @@ def _finish(exit_code: int) -> NoReturn:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     runtime.send(Done(type="done", exit_code=exit_code, peak_rss_mb=usage.ru_maxrss / 1024))
     os._exit(exit_code)
+
+
+def _job_waiting() -> bool:
+    """A run took this spare while it was still importing: skip the warm-up extras, which a
+    fresh start does not pay either (measured with the load average at 8: a half-ready torch
+    spare that still imported torch._dynamo printed its first line after 9.4-11.9 s, a cold
+    start after 7.3 s)."""
+    fd = os.environ.get(CONTROL_FD_ENV)
+    if fd is None:
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        return bool(select.select([int(fd)], [], [], 0)[0])
+    return False
 
 
 def _read_job() -> Job | None:

@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 
-from .protocol import ErrorMessage
+from .protocol import MAX_FRAMES, ErrorMessage, SnippetFrame
 
 # The frame of the worker's ``run_job`` (the ``exec`` of the snippet) leads every traceback.
 WORKER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
@@ -35,6 +35,18 @@ def _snippet_frames(exc: BaseException, path: str) -> list[traceback.FrameSummar
 def snippet_line(exc: BaseException, path: str) -> int | None:
     frames = _snippet_frames(exc, path)
     return frames[-1].lineno if frames else None
+
+
+def snippet_frames(exc: BaseException, path: str) -> list[SnippetFrame]:
+    """The frames the app lists under the error, outermost first. A RecursionError repeats one
+    frame ~1,000 times: repeats in a row are one frame (python's own traceback folds them too),
+    and only the innermost ``MAX_FRAMES`` travel."""
+    frames: list[SnippetFrame] = []
+    for summary in _snippet_frames(exc, path):
+        frame = SnippetFrame(line=summary.lineno or 0, function=summary.name)
+        if frame["line"] and (not frames or frames[-1] != frame):
+            frames.append(frame)
+    return frames[-MAX_FRAMES:]
 
 
 def _trimmed(exc: BaseException) -> traceback.TracebackException:
@@ -62,6 +74,7 @@ def exception_error(exc: BaseException, path: str) -> ErrorMessage:
             **import_error(top, exc),
             "line": snippet_line(exc, path),
             "traceback": "".join(_trimmed(exc).format()),
+            "frames": snippet_frames(exc, path),
         }
     elif isinstance(exc, RecursionError):
         message = (
@@ -74,6 +87,7 @@ def exception_error(exc: BaseException, path: str) -> ErrorMessage:
         exc_type=type(exc).__name__,
         traceback="".join(_trimmed(exc).format()),
         line=snippet_line(exc, path),
+        frames=snippet_frames(exc, path),
     )
 
 

@@ -12,6 +12,7 @@ from fwlearn.engine.protocol import (
     Done,
     ErrorMessage,
     FactMessage,
+    InputMessage,
     Job,
     MetricMessage,
     PredictionMessage,
@@ -32,6 +33,16 @@ MESSAGES = [
         threads=2,
         limits={"cpu_seconds": 270},
     ),
+    Job(
+        type="job",
+        run_id="r2-abc",
+        path="/tmp/w/work/snippet.py",
+        source="input()\n",
+        cwd="/tmp/w/work",
+        threads=1,
+        limits={},
+        echo_input=True,
+    ),
     Ready(type="ready", import_seconds=1.25),
     StartMessage(
         type="start",
@@ -46,16 +57,22 @@ MESSAGES = [
         sandbox={"summary": "on", "pid namespace": "on"},
     ),
     MetricMessage(
-        type="metric", epoch=3, step=None, split="val", values={"loss": 0.41, "accuracy": 0.88}
+        type="metric",
+        epoch=3,
+        step=None,
+        split="val",
+        values={"loss": 0.41, "accuracy": 0.88},
+        run="",
     ),
-    MetricMessage(type="metric", epoch=1, step=17, split="train", values={"loss": 1.5}),
+    MetricMessage(type="metric", epoch=1, step=17, split="train", values={"loss": 1.5}, run="sgd"),
     PredictionMessage(
         type="prediction",
         rows=[{"input": [0.5, 1.0], "predicted": 1, "actual": 0}],
         total=200,
+        run="",
     ),
-    FactMessage(type="fact", name="params", value=1234),
-    FactMessage(type="fact", name="shape", value=[28, 28]),
+    FactMessage(type="fact", name="params", value=1234, run=""),
+    FactMessage(type="fact", name="shape", value=[28, 28], run="adam"),
     WarningMessage(type="warning", kind="device", message="no GPU: running on the CPU"),
     ErrorMessage(
         type="error",
@@ -73,6 +90,7 @@ MESSAGES = [
         traceback="",
         line=None,
     ),
+    InputMessage(type="input", prompt="(Pdb) "),
     Done(type="done", exit_code=0, peak_rss_mb=212.5),
 ]
 

@@ -209,33 +209,13 @@ def test_fresh_working_directory_with_the_lessons_data(run, tmp_path: Path) -> N
         open("scratch.txt", "w").write("mine")
         print(os.getcwd())
         """,
-        data_dir=data,
+        data_files=(data / "points.csv",),
     )
     assert result.ok
     line, cwd = result.stdout.splitlines()
     assert line == "1,2"
     assert cwd != str(data) and not Path(cwd).exists()  # removed after the run
     assert not (data / "scratch.txt").exists()
-
-
-def test_a_data_dir_with_sockets_and_folders_is_linked_not_copied(run, tmp_path: Path) -> None:
-    """`fwlearn run FILE` links the file's folder (it may be /tmp or a home directory)."""
-    import socket
-
-    folder = tmp_path / "anything"
-    (folder / "sub").mkdir(parents=True)
-    (folder / "data.txt").write_text("live")
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(str(folder / "app.sock"))
-    try:
-        result = run(
-            "import os\nprint(sorted(os.listdir('.')), os.path.islink('sub'), open('data.txt').read())\n",
-            data_dir=folder,
-        )
-    finally:
-        listener.close()
-    assert result.ok, result.stderr
-    assert result.stdout == "['data.txt', 'snippet.py', 'sub'] True live"
 
 
 def test_secrets_are_not_inherited(run, monkeypatch) -> None:
@@ -328,32 +308,6 @@ def test_a_snippet_named_like_a_framework_does_not_shadow_it(tmp_path: Path) -> 
     result = run_sync(RunSpec(path=tmp_path / "json.py", source=source, timeout=30))
     assert result.ok, result.stderr
     assert result.stdout == "[1]"
-
-
-def test_data_files_are_copies_and_big_ones_links(run, tmp_path: Path, monkeypatch) -> None:
-    import fwlearn.engine.workdirs as workdirs
-
-    monkeypatch.setattr(workdirs, "MAX_DATA_COPY", 1000)
-    small, big, folder = tmp_path / "small.csv", tmp_path / "big.bin", tmp_path / "sub"
-    small.write_text("a,b\n")
-    big.write_bytes(b"x" * 5000)
-    folder.mkdir()
-    (folder / "inner.txt").write_text("inner")
-    result = run(
-        """
-        import os
-        print(sorted(os.listdir(".")))
-        print(os.path.islink("small.csv"), os.path.islink("big.bin"), open("sub/inner.txt").read())
-        open("small.csv", "w").write("changed")
-        """,
-        data_files=(small, big, folder),
-    )
-    assert result.ok, result.stderr
-    assert result.stdout.splitlines() == [
-        "['big.bin', 'small.csv', 'snippet.py', 'sub']",
-        "False True inner",
-    ]
-    assert small.read_text() == "a,b\n"  # the original is untouched
 
 
 def test_learner_can_let_named_secrets_through(run, monkeypatch) -> None:

@@ -1,0 +1,70 @@
+"""How much memory idle spares may hold, and what each kind of spare holds.
+
+A spare is a whole interpreter with a framework imported, waiting: idle RSS measured on these
+machines (FACTS.md, an idle worker per framework): torch 218 MiB, tensorflow and keras on
+tensorflow 586 MiB, keras on torch 420 MiB. The pool starts spares in the order they are wanted
+and skips one that would take the idle ones past the budget; once a spare of a kind has been
+ready, its measured size replaces the estimate.
+"""
+
+from __future__ import annotations
+
+import os
+
+BUDGET_ENV = "FWLEARN_SPARE_MEMORY_MB"
+MAX_DEFAULT_MB = 1536  # room for torch + keras/tensorflow + keras/torch (~1.2 GB) at once
+FRACTION = 5  # below 7.5 GB of RAM: a fifth of it (4 GB: 819 MB; 2 GB: 409 MB, torch only)
+
+# Idle RSS of a spare per (framework, keras backend), before one has been measured here.
+ESTIMATE_MB = {
+    ("python", "tensorflow"): 40,
+    ("pytorch", "tensorflow"): 220,
+    ("keras", "tensorflow"): 590,
+    ("keras", "torch"): 420,
+    ("keras", "jax"): 450,
+}
+UNKNOWN_MB = 600
+
+
+def total_memory_mb() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def default_budget_mb(total_mb: int | None = None) -> int:
+    """A fifth of the machine's memory, at most 1.5 GB (reached from 7.5 GB of RAM)."""
+    total = total_mb if total_mb is not None else total_memory_mb()
+    if total is None:
+        return MAX_DEFAULT_MB
+    return min(MAX_DEFAULT_MB, total // FRACTION)
+
+
+def budget_mb() -> int:
+    """``FWLEARN_SPARE_MEMORY_MB`` if set (0: no spares at all), else the default."""
+    value = os.environ.get(BUDGET_ENV, "").strip()
+    if value:
+        try:
+            return max(0, int(value))
+        except ValueError:
+            pass  # doctor shows the setting as ignored (see describe)
+    return default_budget_mb()
+
+
+def describe() -> str:
+    """One line for ``fwlearn doctor``: the budget and where it comes from."""
+    value = os.environ.get(BUDGET_ENV, "").strip()
+    total = total_memory_mb()
+    default = default_budget_mb(total)
+    rule = f"default: a fifth of {total} MB RAM, at most {MAX_DEFAULT_MB}" if total else "default"
+    if value:
+        try:
+            return f"{max(0, int(value))} MB ({BUDGET_ENV}={value}; {rule} = {default} MB)"
+        except ValueError:
+            return f"{default} MB ({BUDGET_ENV}={value!r} ignored: not a number; {rule})"
+    return f"{default} MB ({rule}; set {BUDGET_ENV} to change)"
+
+
+def estimate_mb(framework: str, keras_backend: str) -> int:
+    return ESTIMATE_MB.get((framework, keras_backend), UNKNOWN_MB)
