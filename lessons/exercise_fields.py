@@ -10,13 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fwlearn.engine.protocol import RUN_LABEL
+
 from .frontmatter import KeyLines, KeyPath, required, unknown_keys
-from .model import SIDES, Condition, Exercise
+from .model import CHECK_SIDES, SIDES, Condition, Exercise
 from .problems import ProblemLog, Unreadable, compile_source, read_text
 from .values import is_finite_number, is_number
+from .wrong_answers import read_wrong_answers
 
 EXERCISE_KEYS = {"task", "hint", "sides", "fails_initially", "solution", "check"}
-CHECK_KEYS = {"side", "metric", "fact", "min", "max", "equals"}
+CHECK_KEYS = {"side", "metric", "fact", "min", "max", "equals", "run"}
 
 
 def read_exercise(table: Any, keys: KeyLines, log: ProblemLog) -> Exercise | None:
@@ -60,9 +63,10 @@ def read_exercise(table: Any, keys: KeyLines, log: ProblemLog) -> Exercise | Non
         )
     solution = _solution(table.get("solution"), sides_t, keys, log)
     checks = _checks(table.get("check"), sides_t, keys, log)
-    if task is None or hint is None or solution is None or checks is None:
+    wrong = read_wrong_answers(sides_t, log)
+    if task is None or hint is None or solution is None or checks is None or wrong is None:
         return None
-    return Exercise(task, hint, sides_t, bool(fails_initially), solution, checks)
+    return Exercise(task, hint, sides_t, bool(fails_initially), solution, checks, wrong)
 
 
 def _solution(
@@ -129,9 +133,11 @@ def _solution(
 def _checks(
     entries: Any, sides: tuple[str, ...], keys: KeyLines, log: ProblemLog
 ) -> tuple[Condition, ...] | None:
-    """Each ``[[exercise.check]]``: ``side`` (keras | pytorch | both, default both),
-    ``metric`` (a final metric, val_/test_ prefixed) or ``fact`` (a report_fact name), and
-    ``min`` / ``max`` / ``equals``. All must hold on every side they name."""
+    """Each ``[[exercise.check]]``: ``side`` (keras | pytorch | both | across, default both),
+    ``metric`` (a final metric, val_/test_ prefixed) or ``fact`` (a report_fact name), ``run``
+    (optional: a label given to ``fwlearn.run_label``), and ``min`` / ``max`` / ``equals``.
+    All must hold on every side they name; a side the learner does not edit is an invariant of
+    its shipped program (FORMAT.md)."""
     source = log.source_path
     if entries is None:
         log.problem(
@@ -170,17 +176,19 @@ def _condition(
     before = len(log)
     unknown_keys(entry, CHECK_KEYS, keys, path, log)
     side = entry.get("side", "both")
-    if side not in (*SIDES, "both"):
+    if side not in CHECK_SIDES:
         log.problem(
             source,
             keys.line(*path, "side"),
-            f"check side must be keras, pytorch or both, not {side!r}",
+            f"check side must be keras, pytorch, both or across, not {side!r}",
         )
-    elif side != "both" and side not in sides:
+    run = entry.get("run")
+    if run is not None and (not isinstance(run, str) or not RUN_LABEL.match(run)):
         log.problem(
             source,
-            keys.line(*path, "side"),
-            f"a check on {side}, but exercise.sides does not include {side}",
+            keys.line(*path, "run"),
+            f"check run must be a run label as given to fwlearn.run_label (letters, digits, "
+            f'"_", "-", "."), not {run!r}',
         )
     metric, fact = entry.get("metric"), entry.get("fact")
     if (metric is None) == (fact is None):
@@ -196,6 +204,12 @@ def _condition(
         if value is not None and not is_finite_number(value):
             shown = f", not {value!r}" if is_number(value) else ""
             log.problem(source, keys.line(*path, name), f"check {name} must be a number{shown}")
+    if side == "across" and equals is not None and not is_finite_number(equals):
+        log.problem(
+            source,
+            keys.line(*path, "equals"),
+            "an across check compares |keras - pytorch|: equals must be a number",
+        )
     if len(log) > before:
         return None
     return Condition(
@@ -205,4 +219,5 @@ def _condition(
         min=None if low is None else float(low),
         max=None if high is None else float(high),
         equals=equals,
+        run=run,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -17,14 +18,26 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from .model import DEFAULT_TIMEOUT, FORMAT_VERSION
+from .model import DEFAULT_PROSE_TOLERANCE, FORMAT_VERSION, LESSON_TIMEOUT, RESERVED_NAMES
 from .problems import ProblemLog
 from .values import is_finite_number, is_int, is_number
 
 FRONT_MATTER_FENCE = "+++"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)\s*$")
-TOP_KEYS = {"format_version", "id", "title", "order", "summary", "requires", "timeout", "exercise"}
+TOP_KEYS = {
+    "format_version",
+    "id",
+    "title",
+    "order",
+    "summary",
+    "requires",
+    "timeout",
+    "exercise",
+    "data",
+    "prose_tolerance",
+    "keras_backends",  # read by keras_backends.py
+}
 TABLE_HEADER = re.compile(r"^(\[\[?)\s*([^\]]+?)\s*\]\]?")
 KEY = re.compile(
     r"""^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
@@ -100,6 +113,11 @@ class FrontMatter:
     keys: KeyLines
     body: list[str]
     body_start: int  # lesson.md line of body[0]
+    head: list[str] = field(default_factory=list)  # lesson.md's lines up to the closing fence
+
+    def source_line(self, number: int) -> str:
+        """lesson.md line ``number`` of the front matter ("" past it)."""
+        return self.head[number - 1] if 0 < number <= len(self.head) else ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,8 @@ class TopFields:
     summary: str
     requires: tuple[str, ...]
     timeout: float
+    data: tuple[str, ...] = ()
+    prose_tolerance: float = DEFAULT_PROSE_TOLERANCE
 
 
 def read_front_matter(text: str, log: ProblemLog) -> FrontMatter | None:
@@ -150,7 +170,7 @@ def read_front_matter(text: str, log: ProblemLog) -> FrontMatter | None:
     lesson_id = data.get("id")
     if isinstance(lesson_id, str) and ID_PATTERN.match(lesson_id):
         log.lesson_id = lesson_id  # later problems name the lesson
-    return FrontMatter(data, keys, lines[close + 1 :], close + 2)
+    return FrontMatter(data, keys, lines[close + 1 :], close + 2, lines[: close + 1])
 
 
 def read_top_fields(front: FrontMatter, log: ProblemLog) -> TopFields | None:
@@ -199,7 +219,7 @@ def read_top_fields(front: FrontMatter, log: ProblemLog) -> TopFields | None:
     if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
         log.problem(source, keys.line("requires"), "requires must be a list of lesson ids")
         requires = []
-    timeout = data.get("timeout", DEFAULT_TIMEOUT)
+    timeout = data.get("timeout", LESSON_TIMEOUT)
     if not is_finite_number(timeout) or timeout <= 0:
         shown = f", not {timeout!r}" if is_number(timeout) else ""
         log.problem(
@@ -207,12 +227,81 @@ def read_top_fields(front: FrontMatter, log: ProblemLog) -> TopFields | None:
             keys.line("timeout"),
             f"timeout must be a positive number of seconds{shown}",
         )
-        timeout = DEFAULT_TIMEOUT
+        timeout = LESSON_TIMEOUT
+    data_entries = read_data(front, log)
+    tolerance = data.get("prose_tolerance", DEFAULT_PROSE_TOLERANCE)
+    if not is_finite_number(tolerance) or not 0 <= tolerance < 1:
+        log.problem(
+            source,
+            keys.line("prose_tolerance"),
+            "prose_tolerance must be a relative tolerance between 0 and 1 "
+            f"(e.g. 0.02 for 2%), not {tolerance!r}",
+        )
+        tolerance = DEFAULT_PROSE_TOLERANCE
     if len(log) > before or not is_int(version):
         return None
     if lesson_id is None or title is None or order is None or summary is None:
         return None  # cannot happen: each None above recorded a problem
-    return TopFields(version, lesson_id, title, order, summary, tuple(requires), float(timeout))
+    return TopFields(
+        version,
+        lesson_id,
+        title,
+        order,
+        summary,
+        tuple(requires),
+        float(timeout),
+        data=data_entries,
+        prose_tolerance=float(tolerance),
+    )
+
+
+def read_data(front: FrontMatter, log: ProblemLog) -> tuple[str, ...]:
+    """``data = ["points.csv", "images/"]``: what a run's working directory gets besides the program.
+
+    Each entry must be a relative path that stays inside the lesson folder (no ``..``, no
+    absolute path, no link leading out: a run copies what it names, and a pack must not reach
+    into the author's home) and that exists, so a typo fails at load time and not as a
+    FileNotFoundError in the learner's run. The lesson's own files (lesson.md, the programs,
+    ``solution/``, ``wrong/``, reference.json) cannot be data: a run must not see them.
+    """
+    raw = front.data.get("data", [])
+    where = front.keys.line("data")
+    if not isinstance(raw, list) or not all(isinstance(entry, str) for entry in raw):
+        log.problem(log.source_path, where, 'data must be a list of paths, e.g. ["points.csv"]')
+        return ()
+    folder = log.folder.resolve()
+    entries: list[str] = []
+    for entry in raw:
+        parts = PurePosixPath(entry.replace("\\", "/")).parts
+        name = "/".join(part for part in parts if part != ".")
+        if not name or entry.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            log.problem(
+                log.source_path,
+                where,
+                f'data entry "{entry}" must be a path inside the lesson folder (no "..", '
+                "not absolute)",
+            )
+        elif parts[0] in RESERVED_NAMES:
+            log.problem(
+                log.source_path,
+                where,
+                f'data entry "{entry}" is part of the lesson itself, not data for its runs',
+            )
+        elif name in entries:
+            log.problem(log.source_path, where, f'data entry "{entry}" is listed twice')
+        elif not (log.folder / name).exists():
+            log.problem(
+                log.source_path, where, f'data entry "{entry}": no such file in {log.folder}'
+            )
+        elif not (log.folder / name).resolve().is_relative_to(folder):
+            log.problem(
+                log.source_path,
+                where,
+                f'data entry "{entry}" leads outside the lesson folder (a link?)',
+            )
+        else:
+            entries.append(name)
+    return tuple(entries)
 
 
 def newer_format(front: FrontMatter) -> bool:

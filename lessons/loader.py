@@ -19,9 +19,11 @@ from pathlib import Path
 from .code_files import read_code_files
 from .exercise_fields import read_exercise
 from .frontmatter import TopFields, newer_format, read_front_matter, read_top_fields
+from .keras_backends import read_keras_backends
 from .model import LESSON_FILE, Exercise, Lesson, LessonProblem, Pack, Pitfall
 from .problems import ProblemLog, Unreadable, read_text
 from .prose import read_prose
+from .refs import malformed_in
 
 
 def builtin_pack_dir() -> Path:
@@ -126,8 +128,10 @@ def _build(log: ProblemLog) -> Lesson | None:
     front = read_front_matter(text, log) if text is not None else None
     top: TopFields | None = None
     exercise: Exercise | None = None
+    backends: tuple[str, ...] | None = None
     if front is not None:
         top = read_top_fields(front, log)
+        backends = read_keras_backends(front.data, front.keys, log)
         if not newer_format(front):  # a newer format's exercise is not ours to judge
             exercise = read_exercise(front.data.get("exercise"), front.keys, log)
     files = read_code_files(log)
@@ -138,6 +142,8 @@ def _build(log: ProblemLog) -> Lesson | None:
         # Without both code files the headings cannot be checked, but pitfalls still can.
         titles = tuple(s.title for s in files["keras"].sections) if files else None
         intro, prose, pitfalls = read_prose(front.body, front.body_start, titles, log)
+        for bad in malformed_in(front):
+            log.problem(log.source_path, bad.line, str(bad))
         if not pitfalls:
             log.problem(
                 log.source_path,
@@ -161,6 +167,9 @@ def _build(log: ProblemLog) -> Lesson | None:
         files=files,
         exercise=exercise,
         format_version=top.format_version,
+        data=top.data,
+        prose_tolerance=top.prose_tolerance,
+        keras_backends=backends,
     )
 
 

@@ -12,16 +12,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .values import show
+from .values import show_bound
 
 SIDES = ("keras", "pytorch")
+ACROSS = "across"  # a check's side that compares the two sides' values
+CHECK_SIDES = (*SIDES, "both", ACROSS)
 # Not keras.py: `python keras.py` puts the file's folder first on sys.path, so its own
 # `import keras` would import itself instead of the package.
 CODE_FILES = {"keras": "in_keras.py", "pytorch": "in_pytorch.py"}
 LESSON_FILE = "lesson.md"
 SOLUTION_DIR = "solution"
+REFERENCE_FILE = "reference.json"  # recorded values the prose's references render from
+WRONG_DIR = "wrong"  # wrong answers `fwlearn check` must see fail; never shown or copied
 FORMAT_VERSION = 1
-DEFAULT_TIMEOUT = 60.0
+LESSON_TIMEOUT = 60.0
+# FORMAT.md's promise: each program finishes in under this many seconds on a 2-core CPU
+# (`fwlearn check` measures every run against it and warns past it).
+TIME_BUDGET = 20.0
+DEFAULT_PROSE_TOLERANCE = 0.02  # relative drift allowed between a quoted run value and a run
+# The lesson's own files: never data for its runs (a run must not see the solution).
+RESERVED_NAMES = frozenset(
+    {LESSON_FILE, SOLUTION_DIR, WRONG_DIR, REFERENCE_FILE, *CODE_FILES.values()}
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,11 @@ class Pitfall:
 class Condition:
     """One ``[[exercise.check]]``: a final metric or a reported fact compared with bounds.
 
-    ``side`` is keras, pytorch or both. Exactly one of ``metric``/``fact`` is set, and at least one
-    of ``min``/``max``/``equals`` (the loader guarantees both).
+    ``side`` is keras, pytorch, both or across (the bounds apply to |keras value - pytorch
+    value|). Exactly one of ``metric``/``fact`` is set, and at least one of
+    ``min``/``max``/``equals`` (the loader guarantees both). ``run`` names a labelled run
+    (``fwlearn.run_label``): None reads the metric's last value / the fact's last value,
+    whatever run reported it (FORMAT.md, "Which value a check reads").
     """
 
     side: str
@@ -87,14 +102,25 @@ class Condition:
     min: float | None
     max: float | None
     equals: Any
+    run: str | None = None
 
     @property
     def name(self) -> str:
         """The metric or fact the condition reads."""
         return self.metric if self.metric is not None else (self.fact or "?")
 
+    @property
+    def across(self) -> bool:
+        """Whether the condition compares the two sides' values instead of judging one run."""
+        return self.side == ACROSS
+
+    @property
+    def label(self) -> str:
+        """The name as a check line shows it: ``loss@sgd`` for a labelled run's value."""
+        return self.name if self.run is None else f"{self.name}@{self.run}"
+
     def applies_to(self, side: str) -> bool:
-        """Whether a run of ``side`` is judged by this condition."""
+        """Whether a run of ``side`` is judged by this condition on its own."""
         return self.side in ("both", side)
 
     def describe(self) -> str:
@@ -103,16 +129,31 @@ class Condition:
 
     def requirement(self) -> str:
         """The bounds alone, e.g. ``0.1 <= loss <= 0.5``: the "needs ..." of a failed check."""
+        name = f"|keras {self.label} - pytorch {self.label}|" if self.across else self.label
         parts: list[str] = []
         if self.min is not None and self.max is not None:
-            parts.append(f"{show(self.min)} <= {self.name} <= {show(self.max)}")
+            parts.append(f"{show_bound(self.min)} <= {name} <= {show_bound(self.max)}")
         elif self.min is not None:
-            parts.append(f"{self.name} >= {show(self.min)}")
+            parts.append(f"{name} >= {show_bound(self.min)}")
         elif self.max is not None:
-            parts.append(f"{self.name} <= {show(self.max)}")
+            parts.append(f"{name} <= {show_bound(self.max)}")
         if self.equals is not None:
-            parts.append(f"{self.name} == {show(self.equals)}")
-        return " and ".join(parts) or self.name
+            parts.append(f"{name} == {show_bound(self.equals)}")
+        return " and ".join(parts) or name
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """``wrong/NAME/in_keras.py``: a plausible mistake that ``fwlearn check`` must see FAIL.
+
+    ``why`` is the file's first-line comment (``# Wrong: ...``) without the prefix. Never shown
+    to the learner nor copied into a run.
+    """
+
+    name: str
+    side: str
+    path: Path
+    why: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +166,7 @@ class Exercise:
     fails_initially: bool
     solution: dict[str, Path]
     checks: tuple[Condition, ...]
+    wrong: tuple[WrongAnswer, ...] = ()  # wrong answers, by name then side
 
     def solution_source(self, side: str) -> str:
         """The solution file for ``side`` (read on demand: the app shows it only when asked)."""
@@ -153,6 +195,10 @@ class Lesson:
     files: dict[str, CodeFile]
     exercise: Exercise
     format_version: int
+    data: tuple[str, ...] = ()  # front matter `data`: relative paths, checked by the loader
+    # front matter `keras_backends`: None = every installed backend (a lesson about one says so)
+    keras_backends: tuple[str, ...] | None = None
+    prose_tolerance: float = DEFAULT_PROSE_TOLERANCE
 
     @property
     def section_titles(self) -> tuple[str, ...]:
@@ -166,17 +212,11 @@ class Lesson:
 
     @property
     def data_files(self) -> tuple[Path, ...]:
-        """What a run's working directory gets: everything in the folder but the lesson itself
-        (prose, programs, solutions), so a snippet sees the data and nothing it could confuse
-        with the code it runs."""
-        own = {LESSON_FILE, SOLUTION_DIR, *CODE_FILES.values()}
-        return tuple(
-            path
-            for path in sorted(self.folder.iterdir())
-            if path.name not in own
-            and not path.name.startswith((".", "_"))
-            and path.name != "__pycache__"
-        )
+        """What a run's working directory gets besides the program: the entries the front
+        matter's ``data`` declares, and nothing else. Copying the whole folder let leftovers
+        (an ``out.csv`` from ``python in_keras.py`` run by hand) become data, and would show a
+        run the wrong answers and the recorded values."""
+        return tuple(self.folder / entry for entry in self.data)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ def rows(stdout: str) -> dict[tuple[str, str, str], list[str]]:
     table = {}
     for line in stdout.splitlines():
         fields = line.split()
-        if len(fields) >= 6 and fields[2] in ("start", "solution"):
+        if len(fields) >= 6 and (
+            fields[2] in ("start", "solution") or fields[2].startswith("wrong:")
+        ):
             table[(fields[0], fields[1], fields[2])] = fields[3:]
     return table
 
@@ -45,6 +47,9 @@ def test_check_passes_on_a_good_pack() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     table = rows(done.stdout)
     assert set(table) == {
+        ("basics", "keras", "wrong:three-epochs"),
+        ("basics", "pytorch", "wrong:three-epochs"),
+        ("facts", "pytorch", "wrong:answer-off-by-one"),
         ("basics", "keras", "start"),
         ("basics", "pytorch", "start"),
         ("basics", "keras", "solution"),
@@ -59,8 +64,9 @@ def test_check_passes_on_a_good_pack() -> None:
     assert table[("basics", "keras", "solution")][1] == "pass"
     assert table[("facts", "keras", "start")][1] == "-"
     assert re.fullmatch(r"\d+\.\ds", table[("basics", "keras", "start")][2])
-    assert "val_acc 1 acc 1 loss 0.25" in done.stdout
-    assert "all good: 2 lessons, 7 runs" in done.stdout
+    assert table[("basics", "keras", "wrong:three-epochs")][1] == "fail"  # refused, as it must be
+    assert "val_acc 1 acc 1 loss 0.25" in fwlearn("check", GOOD, columns=120).stdout
+    assert "all good: 2 lessons, 10 runs" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
 
 
@@ -77,7 +83,7 @@ def test_check_fails_on_a_wrong_solution_and_a_crash() -> None:
     assert f"exception at line {crash_line}: ZeroDivisionError" in done.stdout
     assert "wrong-solution: the check fails on the solution:" in done.stdout
     assert "✗ keras: val_accuracy is 0.5; needs val_accuracy >= 0.95" in done.stdout
-    assert "FAILED: 1 failed run, 1 unexpected check (2 lessons, 8 runs)" in done.stdout
+    assert "FAILED: 1 failed run, 1 unexpected check (2 lessons, 12 runs)" in done.stdout
 
 
 def test_check_reports_problems_and_fails(tmp_path: Path) -> None:
@@ -157,7 +163,7 @@ def test_check_fails_when_one_starting_file_already_solves_its_side() -> None:
         "(fails_initially = true)"
     ) in done.stdout
     assert "pytorch starting file" not in done.stdout
-    assert "FAILED: 1 unexpected check (1 lesson, 4 runs)" in done.stdout
+    assert "FAILED: 1 unexpected check (1 lesson, 6 runs)" in done.stdout
 
 
 def test_run_and_check_accept_the_lesson_number_that_list_shows() -> None:
@@ -169,7 +175,7 @@ def test_run_and_check_accept_the_lesson_number_that_list_shows() -> None:
     assert "✓ pytorch: answer == 42" in done.stdout
     checked = fwlearn("check", GOOD, "--lesson", "2")
     assert checked.returncode == 0, checked.stdout
-    assert "all good: 1 lesson, 3 runs" in checked.stdout
+    assert "all good: 1 lesson, 4 runs" in checked.stdout
     missing = fwlearn("run", "7", "--lessons", GOOD)
     assert missing.returncode == 2
     assert missing.stderr.strip() == "fwlearn: error: no lesson 7 (the lessons are numbered 1-2)"

@@ -25,8 +25,15 @@ class FakeResult:
     facts: dict[str, Any] = field(default_factory=dict)
     ok: bool = True
 
-    def final_metrics(self) -> dict[str, float | None]:
-        return dict(self.metrics)
+    def final_metrics(self, run: str | None = None) -> dict[str, float | None]:
+        return dict(self.metrics) if run is None else {}
+
+    def run_facts(self, run: str) -> dict[str, Any]:
+        return {}
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        return ()
 
 
 def cond(side: str = "both", metric: str | None = None, fact: str | None = None, **bounds: Any):
@@ -102,13 +109,22 @@ def test_a_run_that_did_not_end_ok_fails_even_with_good_numbers() -> None:
     assert outcome.messages[0] == "✗ keras: the run did not finish ok"
 
 
-def test_sides_outside_the_exercise_are_ignored() -> None:
+def test_a_side_outside_the_exercise_is_shown_as_an_invariant_but_does_not_decide() -> None:
+    """FORMAT.md: a condition on a side the learner does not edit is an invariant of the
+    shipped program; judged on its run when there is one, shown, but not the learner's."""
     good = FakeResult({"val_accuracy": 0.95})
     untouched = FakeResult({}, ok=False)  # the side the learner does not edit
     lesson = exercise(ACCURACY, sides=("pytorch",))
     outcome = verify_lesson(lesson, {"keras": untouched, "pytorch": good})
-    assert outcome.passed
-    assert outcome.messages == ("✓ pytorch: val_accuracy 0.95 >= 0.9",)
+    assert outcome.passed and outcome.complete
+    assert list(outcome.sides) == ["pytorch"] and not outcome.invariants["keras"].passed
+    assert outcome.messages == (
+        "✓ pytorch: val_accuracy 0.95 >= 0.9",
+        "✗ keras: the run did not finish ok (shipped program, not part of the exercise)",
+        "✗ keras: no metric val_accuracy reported; needs val_accuracy >= 0.9 "
+        "(shipped program, not part of the exercise)",
+    )
+    assert verify_lesson(lesson, {"pytorch": good}).messages == outcome.messages[:1]
 
 
 def test_verify_side_uses_only_conditions_for_that_side() -> None:
