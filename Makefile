@@ -11,16 +11,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.fwlearn-installed
 CONSTRAINTS := fwlearn/constraints.txt
 # CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
-EXTRAS := torch,tensorflow-cpu,data,dev
+EXTRAS := torch,tensorflow-cpu,data,serve,dev
 
-.PHONY: setup run test test-fast check lint format bench clean
+.PHONY: setup run test test-fast browser check lint format bench clean
 
 setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/fwlearn
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q
@@ -31,6 +31,15 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow" -n auto
+
+# tests/web drives a real headless browser: Debian's chromium, installed with apt where this can
+# (root and apt-get); elsewhere the test is skipped and pytest's summary says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& echo "installing chromium for the browser test (apt)" \
+		&& { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
+			|| { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }; }; } \
+		|| echo "note: chromium not installed (needs root and apt): the browser test will be skipped"
 
 check: format test
 

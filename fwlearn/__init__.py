@@ -5,7 +5,7 @@ these calls send metrics, predictions and facts to the app; under plain ``python
 do nothing, so every lesson stays a normal program.
 """
 
-from fwlearn.engine.runtime import active, report, report_fact, report_predictions
+from fwlearn.engine.runtime import active, report, report_fact, report_predictions, run_label
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "active", "report", "report_fact", "report_predictions"]
+__all__ = ["__version__", "active", "report", "report_fact", "report_predictions", "run_label"]

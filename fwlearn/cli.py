@@ -15,12 +15,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from fwlearn.checkjobs import ALL, BACKEND_CHOICES
 from fwlearn.cmd_app import app_main
 from fwlearn.cmd_check import check_main
 from fwlearn.cmd_doctor import doctor_main
 from fwlearn.cmd_list import list_main
 from fwlearn.cmd_progress import progress_main
 from fwlearn.cmd_run import run_main
+from fwlearn.cmd_serve import serve_main
+from fwlearn.cmd_verify import verify_main
 from fwlearn.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from fwlearn.engine.spec import RunSpec, UsageError
 from fwlearn.frameworks import DEVICES, FRAMEWORKS, KERAS_BACKENDS, SIDE_CHOICES
@@ -31,9 +34,11 @@ from fwlearn.version import version
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": run_main,
     "check": check_main,
+    "verify": verify_main,
     "list": list_main,
     "progress": progress_main,
     "doctor": doctor_main,
+    "serve": serve_main,
 }
 
 
@@ -99,6 +104,36 @@ def build_parser() -> Parser:
         "--jobs", type=int, default=None, metavar="N", help="default: cores, at most 4"
     )
     check.add_argument("--lesson", metavar="ID", help="only this lesson")
+    check.add_argument(
+        "--keras-backend",
+        choices=BACKEND_CHOICES,
+        default=ALL,
+        help="run every Keras program on this backend (default: all installed ones)",
+    )
+    check.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+    verify = commands.add_parser(
+        "verify", help="check your own files of a lesson (default: your saved edits)"
+    )
+    verify.add_argument("target", metavar="LESSON", help="its id or its number in 'fwlearn list'")
+    verify.add_argument("--keras", metavar="FILE", help="the Keras file to check")
+    verify.add_argument("--pytorch", metavar="FILE", help="the PyTorch file to check")
+    verify.add_argument(
+        "--keras-backend",
+        choices=KERAS_BACKENDS,
+        default=None,
+        help="the backend Keras runs on (default: the app's setting, else tensorflow)",
+    )
+    verify.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    verify.add_argument(
+        "--watch", action="store_true", help="verify again each time you save a side's file"
+    )
+    verify.add_argument("--lessons", dest="verify_lessons", metavar="DIR")
+    check.add_argument(
+        "--record",
+        action="store_true",
+        help="write each lesson's reference.json (the prose's numbers) from the runs made",
+    )
 
     listing = commands.add_parser("list", help="list lessons")
     listing.add_argument("--json", action="store_true")
@@ -109,6 +144,20 @@ def build_parser() -> Parser:
     progress.add_argument("--yes", action="store_true", help="do not ask before resetting")
 
     commands.add_parser("doctor", help="versions, devices, limits and where data is kept")
+
+    serve = commands.add_parser("serve", help="the app in a browser, over textual-serve")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: %(default)s; any other needs --allow-remote)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="bind to a non-loopback address (anyone who reaches it with the token runs code)",
+    )
+    serve.add_argument("--lessons", dest="serve_lessons", metavar="DIR", help="lesson pack")
     return parser
 
 

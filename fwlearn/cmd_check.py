@@ -1,15 +1,18 @@
 """``fwlearn check``: a pack author's test suite, headless.
 
-It validates the pack, runs every program and solution for real, and verifies the exercise checks
-behave (pass on the solution, fail on the starting code when the lesson says so), in the spirit of
-rustlings' ``dev check``. Never imports textual nor any framework: lesson code runs only in
-engine child processes.
+It validates the pack, runs every program, solution and wrong answer for real (each Keras one on
+every Keras backend checked), and verifies the exercise checks behave (pass on the solution,
+fail on the starting code when the lesson says so and on every wrong answer), in the spirit of
+rustlings' ``dev check``. What is planned and expected is ``checkjobs``; this module runs and
+prints. Never imports textual nor any framework: lesson code runs only in engine child
+processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fwlearn import checkjobs, jsonout
+from fwlearn.checkjobs import CheckJob
 from fwlearn.console import (
     EXIT_FAILED,
     EXIT_OK,
@@ -28,9 +33,10 @@ from fwlearn.console import (
 )
 from fwlearn.engine.events import End, Error
 from fwlearn.engine.pool import SpareKey, WarmPool, pool_enabled_by_env
-from fwlearn.engine.runner import RunResult, RunSpec, UsageError, infer_framework, run_async
+from fwlearn.engine.runner import RunSpec, UsageError, infer_framework, run_async
 from fwlearn.frameworks import SIDES
-from fwlearn.lessons import Lesson, LessonProblem, verify
+from fwlearn.lessons import Lesson, LessonProblem, prose_check, verify
+from fwlearn.lessons.wrong_answers import sides_without_wrong_answers
 from fwlearn.packs import (
     find_lesson,
     format_problem,
@@ -41,37 +47,62 @@ from fwlearn.packs import (
 
 
 @dataclass
-class CheckJob:
-    """One program to run: a side's starting file or its solution."""
-
-    lesson: Lesson
-    side: str
-    what: str  # start | solution
-    path: Path
-    result: RunResult | None = None
-    failure: str | None = None  # the engine could not run it at all
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.result is not None and self.result.ok
-
-
-@dataclass
 class CheckReport:
     """What ``fwlearn check`` found, for the final verdict and the exit status."""
 
     problems: list[LessonProblem] = field(default_factory=list)
     jobs: list[CheckJob] = field(default_factory=list)
     verdicts: list[tuple[Lesson, str]] = field(default_factory=list)  # unexpected check outcomes
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
+    warnings: list[str] = field(default_factory=list)  # past the time budget (not failures)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not self.verdicts and all(job.ok for job in self.jobs)
+        return not self.problems and not self.verdicts and not self.failed
+
+    @property
+    def failed(self) -> list[CheckJob]:
+        """Runs that did not end ok, but for wrong answers: a mistake may well crash (a None
+        gradient), which fails the check as a wrong value does; they are listed apart."""
+        return [job for job in self.jobs if not job.ok and not _wrong(job)]
+
+    @property
+    def crashed_wrong(self) -> list[CheckJob]:
+        return [job for job in self.jobs if not job.ok and _wrong(job)]
+
+
+def _wrong(job: CheckJob) -> bool:
+    return job.what.startswith("wrong:")
 
 
 def check_main(args: argparse.Namespace) -> int:
-    """Validate a pack, run all its code, verify the exercise checks; 0 only if all holds."""
+    """Validate a pack, run all its code, verify the exercise checks; 0 only if all holds.
+
+    With ``--json`` the table and details go to stderr and stdout gets one JSON document: every
+    row (lesson, side, backend, what, status, check, expected, seconds) and the findings.
+    """
+    if not getattr(args, "json", False):
+        return _check(args)
+    with contextlib.redirect_stdout(sys.stderr):
+        report = CheckReport()
+        code = _check(args, report)
+    if code != EXIT_USAGE:
+        print(jsonout.dumps(_json(report, code)))
+    return code
+
+
+def _json(report: CheckReport, code: int) -> dict[str, object]:
+    return {
+        "ok": code == EXIT_OK,
+        "problems": [format_problem(p) for p in report.problems],
+        "runs": [checkjobs.row(job, report.jobs) for job in report.jobs],
+        "unexpected": [{"lesson": lesson.id, "message": m} for lesson, m in report.verdicts],
+        "notes": report.notes,
+        "warnings": report.warnings,
+    }
+
+
+def _check(args: argparse.Namespace, report: CheckReport | None = None) -> int:
     # Default: one run per core, up to 4 (on 2 cores --jobs 2 took 82 s against 105 s for 1).
     jobs = args.jobs if args.jobs is not None else max(1, min(4, os.cpu_count() or 1))
     if jobs < 1:
@@ -88,7 +119,9 @@ def check_main(args: argparse.Namespace) -> int:
         lessons = [lesson] if lesson is not None else []
         if lesson is not None:
             problems = [p for p in pack.problems if p.folder == lesson.folder] or problems
-    report = CheckReport(problems=list(problems))
+    backends, backend_notes = checkjobs.keras_backends(getattr(args, "keras_backend", None))
+    report = report if report is not None else CheckReport()
+    report.problems = list(problems)
     width = terminal_width()
     print(
         f"checking {len(lessons)} lesson{'s' if len(lessons) != 1 else ''} "
@@ -98,7 +131,10 @@ def check_main(args: argparse.Namespace) -> int:
         print(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''}:")
         for problem in problems:
             print(format_problem(problem))
-    report.jobs = plan_jobs(lessons)
+    report.jobs, lesson_notes = checkjobs.plan_jobs(lessons, backends)
+    report.notes = [*backend_notes, *lesson_notes]
+    for note in report.notes:
+        print(f"note: {note}")
     if report.jobs:
         table = CheckTable(report.jobs, width)
         print()
@@ -112,20 +148,41 @@ def check_main(args: argparse.Namespace) -> int:
         )
         asyncio.run(run_jobs(report.jobs, jobs, table, warm=warm))
         for lesson in lessons:
-            report.verdicts.extend((lesson, v) for v in verify_lesson(lesson, report.jobs))
+            report.verdicts.extend((lesson, v) for v in checkjobs.unexpected(lesson, report.jobs))
+        report.warnings = checkjobs.slow(report.jobs)
+        record = getattr(args, "record", False)
+        report.problems.extend(check_prose(lessons, report.jobs, record, backends))
+    for lesson in lessons:
+        report.verdicts.extend((lesson, m) for m in checkjobs.stray_solution_files(lesson))
+        report.verdicts.extend((lesson, m) for m in sides_without_wrong_answers(lesson))
     print_details(report, width)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def plan_jobs(lessons: Sequence[Lesson]) -> list[CheckJob]:
-    """Both starting files of each lesson, then the solution of each side the exercise edits."""
-    planned: list[CheckJob] = []
+def check_prose(
+    lessons: Sequence[Lesson], jobs: Sequence[CheckJob], record: bool, backends: Sequence[str]
+) -> list[LessonProblem]:
+    """The prose's references against these runs (``lessons.prose_check``); prints its findings.
+
+    A keras-side program that imports no Keras ran once (backend None): it stands for its run
+    on every backend checked."""
+    found: list[LessonProblem] = []
+    lines: list[str] = []
     for lesson in lessons:
-        for side in SIDES:
-            planned.append(CheckJob(lesson, side, "start", lesson.files[side].path))
-        for side in lesson.exercise.sides:
-            planned.append(CheckJob(lesson, side, "solution", lesson.exercise.solution[side]))
-    return planned
+        rows = [
+            (j.side, backend, j.what, j.result)
+            for j in jobs
+            if j.lesson is lesson
+            for backend in (backends if j.side == "keras" and j.backend is None else [j.backend])
+        ]
+        prose = prose_check.check_prose(lesson, prose_check.runs_by_key(rows), record=record)
+        if prose.written is not None:
+            lines.append(f"recorded {display_path(prose.written)}")
+        lines.extend([*prose.notes, *map(format_problem, prose.problems)])
+        found.extend(prose.problems)
+    if lines:
+        print("\nnumbers in the prose:", *lines, sep="\n  ")
+    return found
 
 
 async def run_jobs(
@@ -141,8 +198,10 @@ async def run_jobs(
     if pool is not None:
         pool.want(
             {
-                SpareKey.for_spec(framework, "tensorflow", "auto")
-                for framework in {_framework_of(job.path) for job in planned}
+                SpareKey.for_spec(framework, backend, "auto")
+                for framework, backend in {
+                    (_framework_of(job.path), job.backend or "tensorflow") for job in planned
+                }
                 if framework in SIDES  # each side is a framework that has warm spares
             }
         )
@@ -153,6 +212,7 @@ async def run_jobs(
             began = time.monotonic()
             spec = RunSpec(
                 path=job.path,
+                keras_backend=job.backend or "tensorflow",
                 data_files=job.lesson.data_files,
                 timeout=job.lesson.timeout,
                 threads=1 if jobs > 1 else None,  # 2 cores: one thread each is fastest
@@ -182,44 +242,21 @@ def _framework_of(path: Path) -> str:
         return "python"
 
 
-def verify_lesson(lesson: Lesson, planned: Sequence[CheckJob]) -> list[str]:
-    """The check must pass on the solutions and, when ``fails_initially``, fail on each side's
-    starting file.
-
-    ``fails_initially`` is judged per side: a learner who opens a lesson whose keras file already
-    passes has nothing to do on that side, even if the pytorch side still fails (judging both
-    sides together let such a pack through).
-    """
-    mine = [job for job in planned if job.lesson is lesson]
-    start = {job.side: job for job in mine if job.what == "start" and job.result is not None}
-    solved = {side: job.result for side, job in start.items()}
-    solved.update(
-        {job.side: job.result for job in mine if job.what == "solution" and job.result is not None}
-    )
-    verdicts = []
-    exercise = lesson.exercise
-    on_solution = verify.verify_lesson(lesson, solved)
-    if not on_solution.passed:
-        verdicts.append("\n    ".join(["the check fails on the solution:", *on_solution.failing]))
-    if exercise.fails_initially:
-        for side in exercise.sides:
-            job = start.get(side)
-            if job is None or job.result is None:
-                continue  # it did not run at all: already reported as a failed run
-            if verify.verify_side(lesson, side, job.result).passed:
-                verdicts.append(
-                    f"the {side} starting file {display_path(job.path)} already passes its "
-                    "side's check (fails_initially = true)"
-                )
-    return verdicts
+BACKEND_SHORT = {"tensorflow": "tf"}  # the side column: keras/tf, keras/torch, keras/jax
 
 
-def check_label(job: CheckJob) -> str:
-    """The exercise check for this run's side alone: pass, fail, or - (side not in exercise)."""
-    exercise = job.lesson.exercise
-    if job.side not in exercise.sides or job.result is None:
+def check_label(job: CheckJob, planned: Sequence[CheckJob]) -> str:
+    """The row's check: ``checkjobs.judge`` (with the other side's solution, so across checks
+    count) for a lesson with across checks, else the conditions on this program's side. "-" when
+    none apply or it did not run."""
+    lesson = job.lesson
+    if job.result is None:
         return "-"
-    return "pass" if verify.verify_side(job.lesson, job.side, job.result).passed else "fail"
+    if any(c.across for c in lesson.exercise.checks):
+        return checkjobs.judge(job, planned)  # the table waits for the partner (CheckTable)
+    if not any(c.applies_to(job.side) for c in lesson.exercise.checks):
+        return "-"
+    return "pass" if verify.verify_side(lesson, job.side, job.result).passed else "fail"
 
 
 class CheckTable:
@@ -228,12 +265,19 @@ class CheckTable:
     def __init__(self, planned: Sequence[CheckJob], width: int) -> None:
         self.width = width
         self.lesson_width = min(16, max([6, *(len(job.lesson.id) for job in planned)]))
+        self.what_width = min(24, max([8, *(len(job.what) for job in planned)]))
         self.live = sys.stdout.isatty()
         self.running: list[CheckJob] = []
+        self.planned = planned
+        # A row whose check pairs it with the other side's solution (across checks) waits for
+        # that run, so its "check" column is the final verdict, never a guess from one side.
+        self.waiting: list[CheckJob] = []
+        self.done: set[int] = set()
 
     def _row(self, lesson: str, side: str, what: str, status: str, check: str, secs: str) -> str:
         return (
-            f"{clip(lesson, self.lesson_width):<{self.lesson_width}} {side:<7} {what:<8} "
+            f"{clip(lesson, self.lesson_width):<{self.lesson_width}} {side:<11} "
+            f"{clip(what, self.what_width):<{self.what_width}} "
             f"{status:<7} {check:<5} {secs:>6}  "
         )
 
@@ -248,13 +292,36 @@ class CheckTable:
 
     def finished(self, job: CheckJob) -> None:
         self.running.remove(job)
+        self.done.add(id(job))
         self._clear_running()
+        self.waiting.append(job)
+        for ready in [waiting for waiting in self.waiting if self._ready(waiting)]:
+            self.waiting.remove(ready)
+            self._print(ready)
+        self._show_running()
+
+    def _ready(self, job: CheckJob) -> bool:
+        if job.result is None or not any(c.across for c in job.lesson.exercise.checks):
+            return True
+        lesson_done = all(id(j) in self.done for j in self.planned if j.lesson is job.lesson)
+        return lesson_done or checkjobs.partner_done(job, self.planned)
+
+    def _print(self, job: CheckJob) -> None:
         status = job.result.end.status if job.result is not None else "error"
+        side = (
+            job.side
+            if job.backend is None
+            else f"keras/{BACKEND_SHORT.get(job.backend, job.backend)}"
+        )
         row = self._row(
-            job.lesson.id, job.side, job.what, status, check_label(job), f"{job.seconds:.1f}s"
+            job.lesson.id,
+            side,
+            job.what,
+            status,
+            check_label(job, self.planned),
+            f"{job.seconds:.1f}s",
         )
         print(row + clip(self._last_column(job), self.width - len(row)), flush=True)
-        self._show_running()
 
     @staticmethod
     def _last_column(job: CheckJob) -> str:
@@ -267,7 +334,7 @@ class CheckTable:
 
     def _show_running(self) -> None:
         if self.live and self.running:
-            names = ", ".join(f"{j.lesson.id} {j.side} {j.what}" for j in self.running)
+            names = ", ".join(f"{j.lesson.id} {_who(j)} {j.what}" for j in self.running)
             sys.stdout.write(clip(f"running: {names}", self.width - 1))
             sys.stdout.flush()
 
@@ -278,13 +345,24 @@ class CheckTable:
 
 def print_details(report: CheckReport, width: int) -> None:
     """Why things failed (errors with their line, unexpected check outcomes), then a verdict."""
-    failed = [job for job in report.jobs if not job.ok]
-    if failed:
-        print("\nfailed runs:")
-        for job in failed:
-            print(f"  {job.lesson.id} {job.side} {job.what} ({display_path(job.path)}):")
+    failed = report.failed
+    for title, jobs in (
+        ("failed runs", failed),
+        (
+            "wrong answers that fail by not finishing (fine if that is the mistake)",
+            report.crashed_wrong,
+        ),
+    ):
+        if jobs:
+            print(f"\n{title}:")
+        for job in jobs:
+            print(f"  {job.lesson.id} {_who(job)} {job.what} ({display_path(job.path)}):")
             for line in _failure_lines(job):
                 print(f"    {line}")
+    if report.warnings:
+        print("\nslower than the time budget (a warning):")
+        for warning in report.warnings:
+            print(f"  {warning}")
     if report.verdicts:
         print("\nexercise checks not as expected:")
         for lesson, verdict in report.verdicts:
@@ -307,6 +385,10 @@ def print_details(report: CheckReport, width: int) -> None:
                 f"{len(report.verdicts)} unexpected check{'s' if len(report.verdicts) != 1 else ''}"
             )
         print(f"\nFAILED: {', '.join(issues)} ({counts})")
+
+
+def _who(job: CheckJob) -> str:
+    return job.side if job.backend is None else f"keras on {job.backend}"
 
 
 def _failure_lines(job: CheckJob) -> list[str]:

@@ -14,11 +14,14 @@ import sys
 from typing import Any
 
 from fwlearn.console import EXIT_OK
+from fwlearn.engine import priority, spare_budget
+from fwlearn.engine.pool import pool_enabled_by_env
 from fwlearn.engine.runner import RunSpec, run_async
 from fwlearn.frameworks import (
     BACKEND_PACKAGES,
     FRAMEWORK_PACKAGES,
     KERAS_BACKENDS,
+    installed_keras_backends,
     installed_version,
     tested_versions,
 )
@@ -45,6 +48,10 @@ def doctor_main(args: argparse.Namespace) -> int:
     devices, limits = asyncio.run(_probe())
     for label, device in devices:
         print(f"  {label:<22}{device}")
+    if installed_version("keras"):  # one line per Keras backend the app and check cannot use
+        for backend in sorted(set(KERAS_BACKENDS) - set(installed_keras_backends())):
+            label = f"keras ({backend})"
+            print(f"  {label:<22}not installed: the app does not offer it, fwlearn check skips it")
     print()
     linux = sys.platform.startswith("linux")
     defaults = RunSpec()
@@ -84,8 +91,31 @@ def doctor_main(args: argparse.Namespace) -> int:
     for label, value in rows:
         print(f"  {label:<29}{value}")
     print()
+    print("warm spares (a framework imported ahead of the next run):")
+    for label, value in _spare_rows():
+        print(f"  {label:<29}{value}")
+    print()
     print(f"progress is stored in {data_home()}")
     return EXIT_OK
+
+
+def _spare_rows() -> list[tuple[str, str]]:
+    """The idle spares' memory budget, what each kind holds, and their priority."""
+    enabled = pool_enabled_by_env()
+    sizes = ", ".join(
+        f"{label} ~{spare_budget.estimate_mb(framework, backend)} MB"
+        for label, framework, backend in (
+            ("pytorch", "pytorch", "tensorflow"),
+            ("keras/tensorflow", "keras", "tensorflow"),
+            ("keras/torch", "keras", "torch"),
+        )
+    )
+    return [
+        ("on", "yes" if enabled else "no (FWLEARN_NO_WARM is set)"),
+        ("memory budget (idle spares)", spare_budget.describe()),
+        ("each spare holds", sizes),
+        ("priority beside a run", priority.describe()),
+    ]
 
 
 async def _probe() -> tuple[list[tuple[str, str]], dict[str, Any]]:

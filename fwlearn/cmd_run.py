@@ -2,11 +2,22 @@
 
 A file runs once; a lesson runs its sides one after the other and then shows its exercise check.
 Exit 0 when every run ended ok, 1 when one failed, 2 for a usage error.
+
+Stdin goes through to the program as ``python file.py`` would have it (``input()``, pdb):
+line by line from a terminal (with the program's prompt shown when it waits), the whole of
+what is piped or redirected from a file, and EOF at once for anything else (``</dev/null``, a
+CI job): a run never waits on a stdin nobody can write. ``--json`` reads stdin only when it is
+piped (a terminal would mix typing with the JSON lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import dataclasses
+import os
+import stat
 import sys
 import textwrap
 from collections.abc import Mapping
@@ -23,9 +34,12 @@ from fwlearn.console import (
     json_printer,
     terminal_width,
 )
-from fwlearn.engine.runner import RunResult, RunSpec, run_sync
+from fwlearn.engine.events import Event, InputWanted, Output
+from fwlearn.engine.runner import Run, RunResult, RunSpec, run_sync
+from fwlearn.engine.workdirs import MAX_DATA_COPY, folder_entries
 from fwlearn.frameworks import SIDES
-from fwlearn.lessons import Lesson, LessonVerdict, verify
+from fwlearn.lessons import Lesson, LessonVerdict, load_lesson, recorded, verify
+from fwlearn.lessons.model import LESSON_FILE, WRONG_DIR
 from fwlearn.packs import (
     find_lesson,
     format_problem,
@@ -47,8 +61,6 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
     """The RunSpec that ``fwlearn run`` options describe (shared with ``run LESSON``)."""
     fields: dict[str, Any] = {
         "path": args.target,
-        # The file's folder is its data, as for `cd folder && python file.py`.
-        "data_dir": Path(args.target).resolve().parent,
         "framework": args.framework,
         "device": args.device,
         "keras_backend": args.keras_backend,
@@ -63,11 +75,55 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args).resolved()  # UsageError for a missing or unreadable file
-    result = run_sync(spec, on_event=json_printer if args.json else HumanPrinter())
+    data, note = file_data(Path(args.target))
+    spec = spec_from_args(args, data_files=tuple(data)).resolved()  # UsageError: no such file
+    if note:
+        print(note, file=sys.stderr)
+    mode = stdin_mode(args.json)
+    printer = json_printer if args.json else PromptingPrinter()
+    result = run_sync(spec, on_event=printer, feed=None if mode == "eof" else pump_stdin)
     if not args.json:
         print(f"── {HumanPrinter.summary(result)}")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def file_data(target: Path) -> tuple[list[Path], str | None]:
+    """What ``fwlearn run FILE`` copies into the run next to the file, and a note when it
+    copies nothing.
+
+    A lesson's program (its starting file, solution or wrong answer) gets the lesson's declared
+    ``data``, as in the app. Any other file gets copies of what is next to it, as
+    ``cd folder && python file.py`` would see it, but never links (a run once rewrote the
+    author's reference file through one) and nothing from a folder past
+    ``MAX_DATA_COPY`` (a home folder).
+    """
+    target = target.resolve()
+    lesson = _lesson_of(target)
+    if lesson is not None:
+        return list(lesson.data_files), None
+    entries, total = folder_entries(target.parent, leave_out=target)
+    if total > MAX_DATA_COPY:
+        return [], (
+            f"note: {display_path(target.parent)} holds over {MAX_DATA_COPY // 2**20} MB, so "
+            "none of it is copied into the run: put what the program reads in a folder of "
+            "its own"
+        )
+    return entries, None
+
+
+def _lesson_of(target: Path) -> Lesson | None:
+    """The lesson whose program ``target`` is: a code file, a solution or a wrong answer."""
+    for folder in list(target.parents)[:3]:
+        if not (folder / LESSON_FILE).is_file():
+            continue
+        lesson, _problems = load_lesson(folder)
+        if lesson is None:
+            return None
+        programs = {code.path.resolve() for code in lesson.files.values()}
+        programs.update(path.resolve() for path in lesson.exercise.solution.values())
+        inside_wrong = (folder / WRONG_DIR).resolve() in target.parents
+        return lesson if target in programs or inside_wrong else None
+    return None
 
 
 def run_lesson(args: argparse.Namespace) -> int:
@@ -102,8 +158,9 @@ def run_lesson(args: argparse.Namespace) -> int:
             printer: Any = json_printer
         else:
             print(f"── {lesson.id} · {side} ({display_path(code.path)})", flush=True)
-            printer = HumanPrinter(side if len(sides) > 1 else "")
-        result = run_sync(spec, on_event=printer)
+            printer = PromptingPrinter(side if len(sides) > 1 else "")
+        mode = stdin_mode(args.json)
+        result = run_sync(spec, on_event=printer, feed=None if mode == "eof" else pump_stdin)
         results[side] = result
         if not args.json:
             print(f"── {side}: {HumanPrinter.summary(result)}", flush=True)
@@ -122,7 +179,10 @@ def run_lesson(args: argparse.Namespace) -> int:
     else:
         width = terminal_width()
         print()
-        print(textwrap.fill(f"exercise: {lesson.exercise.task}", width, subsequent_indent="  "))
+        task = recorded.render_text(
+            lesson.exercise.task, recorded.load(lesson.folder), args.keras_backend, results
+        )
+        print(textwrap.fill(f"exercise: {task}", width, subsequent_indent="  "))
         print("check: " + ("passed" if outcome.passed else "not passed"))
         for message in outcome.messages:
             print(f"  {message}")
@@ -132,3 +192,93 @@ def run_lesson(args: argparse.Namespace) -> int:
 def _lesson_check(lesson: Lesson, results: Mapping[str, RunResult]) -> LessonVerdict:
     """The exercise check on the sides that ran; with one side, only that side's conditions."""
     return verify.verify_lesson(lesson, results, only_ran=True)
+
+
+# -- stdin ------------------------------------------------------------------------------------
+
+
+def stdin_mode(json_mode: bool, fd: int = 0) -> str:
+    """How ``fwlearn run`` passes its stdin on: "tty" (a terminal we are in the foreground
+    of), "pipe" (a pipe, socket or file), or "eof" (anything else: ``/dev/null``, no fd 0,
+    a terminal with ``--json`` or in the background, where reading it would stop us)."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return "eof"
+    if os.isatty(fd):
+        with contextlib.suppress(OSError):
+            if not json_mode and os.tcgetpgrp(fd) == os.getpgrp():
+                return "tty"
+        return "eof"
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISREG(mode):
+        return "pipe"
+    return "eof"
+
+
+async def pump_stdin(run: Run, fd: int = 0) -> None:
+    """Pass ``fd`` on to the run until it ends (EOF, Ctrl+D) or the run does: a chunk at a
+    time, each after the last has gone into the program's pipe, so a flood (``yes |``) is
+    read only as fast as the program takes it. A terminal gives one line per read."""
+    loop = asyncio.get_running_loop()
+    pollable = not stat.S_ISREG(os.fstat(fd).st_mode)  # epoll refuses regular files
+    while run.input_open:
+        if pollable:
+            ready: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(fd, _wake, ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+        try:
+            data = os.read(fd, 1 << 16)
+        except OSError:
+            data = b""
+        if not data:
+            run.close_input()
+            return
+        run.write_input(data)
+        await run.input_drained()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class PromptingPrinter(HumanPrinter):
+    """``HumanPrinter`` that shows the program's prompt when it waits on stdin.
+
+    Output is printed by whole lines, so a prompt (``input("Name? ")``, pdb's "(Pdb) "),
+    which has no newline, would show only after the answer. When the run says it waits, the
+    prompt is printed; the finished line that starts with it is then printed without it."""
+
+    def __init__(self, label: str = "") -> None:
+        super().__init__(label)
+        self._partial = ""  # the program's unfinished stdout line
+        self._shown = ""  # the part of it already printed (a prompt)
+        self._waiting = False
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Output) and event.stream == "stdout":
+            if event.partial:
+                self._partial = event.lines[0] if event.lines else ""
+                if self._waiting:  # a prompt printed before a direct read of sys.stdin
+                    self._show(self._partial)
+                return
+            first = event.lines[0] if event.lines else ""
+            if self._shown and first.startswith(self._shown):
+                event = dataclasses.replace(
+                    event, lines=(first[len(self._shown) :], *event.lines[1:])
+                )
+            self._partial, self._shown, self._waiting = "", "", False
+        elif isinstance(event, InputWanted):
+            self._waiting = True
+            self._show(event.prompt or self._partial)
+        super().__call__(event)
+
+    def _show(self, prompt: str) -> None:
+        if prompt.startswith(self._shown) and prompt != self._shown:
+            prefix = f"[{self.label}] " if self.label and not self._shown else ""
+            sys.stdout.write(prefix + prompt[len(self._shown) :])
+            sys.stdout.flush()
+            self._shown = prompt

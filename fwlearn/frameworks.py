@@ -22,6 +22,10 @@ from fwlearn.lessons import SIDES
 # `fwlearn run LESSON --side`: one side, or both one after the other.
 SIDE_CHOICES = (*SIDES, "both")
 
+# How the app names each side, and the shortest form (a chart legend squeezed into 80 columns).
+SIDE_LABELS = {"keras": "Keras", "pytorch": "PyTorch"}
+SIDE_SHORT = {"keras": "K", "pytorch": "PT"}
+
 # The import name each Keras backend needs (tensorflow ships as tensorflow or tensorflow-cpu).
 BACKEND_PACKAGES = {backend: backend for backend in KERAS_BACKENDS}
 

@@ -20,15 +20,35 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fwlearn.engine.events import End, Event, Fact, Metric, Output
 from fwlearn.engine.history import Thinning
 from fwlearn.engine.runner import RunResult
+from fwlearn.engine.spec import RunSpec
+from fwlearn.series import series_name
+
+
+class EngineRun(Protocol):
+    """What the Runner uses of a run: ``fwlearn.engine.Run`` is one, and so is a test's
+    ``fwlearn.engine.scripted.ScriptedRun``."""
+
+    def events(self) -> AsyncIterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+
+class Engine(Protocol):
+    """Where the app's runs come from (``FwlearnApp(engine=...)``; the real engine when none
+    is given). ``run`` raises ``UsageError`` for a spec the engine refuses."""
+
+    def run(self, spec: RunSpec) -> EngineRun: ...
+
 
 RUNNING = "running"
-IDLE = "idle"
+NOT_RUN = "idle"  # the state before a side's first run
 MAX_EPOCH_ROWS = 2_000  # the chart draws <= 2 points per column; a check needs only the last
 
 
@@ -37,7 +57,7 @@ class SideRun:
     """One side's current or last run."""
 
     side: str
-    state: str = IDLE  # idle | running | ok | failed | cancelled | timeout
+    state: str = NOT_RUN  # idle | running | ok | failed | cancelled | timeout
     started_at: float = 0.0  # time.monotonic() when the run began
     end: End | None = None
     # Metrics by epoch ("loss", "val_loss", ...): thinned past MAX_EPOCH_ROWS epochs.
@@ -77,7 +97,8 @@ class SideRun:
                 row = self._row(event.epoch)
                 for name, value in event.values.items():
                     row[prefix + name] = value
-                    self._set_point(prefix + name, event.epoch, value)
+                    # Per run label: two labelled fits are two series (fwlearn/series.py).
+                    self._set_point(series_name(prefix + name, event.run), event.epoch, value)
         elif isinstance(event, Fact):
             self.facts[event.name] = event.value
         elif isinstance(event, End):
@@ -143,8 +164,14 @@ class SideRun:
 
     def series(self, metric: str) -> list[tuple[int, float]]:
         """``(epoch, value)`` points of one metric in epoch order, skipping NaN/inf (sent as
-        None). The live list, updated in place as metrics arrive: read it, do not change it."""
+        None). The live list, updated in place as metrics arrive: read it, do not change it.
+        ``metric`` is a series name: ``loss``, or ``loss@sgd`` under ``run_label("sgd")``."""
         return self._series.get(metric, [])
+
+    @property
+    def series_names(self) -> list[str]:
+        """Every series reported so far (``loss``, ``val_loss``, ``loss@sgd``...)."""
+        return list(self._series)
 
     def result(self) -> RunResult | None:
         """The engine's view of the finished run, for the exercise check."""

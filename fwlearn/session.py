@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fwlearn.engine import Event, Run, RunSpec, infer_framework
+from fwlearn.engine import Event, RunSpec, infer_framework
 from fwlearn.frameworks import SIDES
 from fwlearn.lessons import Verdict, verify_lesson, verify_side
-from fwlearn.runstate import SideRun
+from fwlearn.runstate import EngineRun, SideRun
+from fwlearn.series import charted_names, history_metrics, thin
 from fwlearn.store import RunRecord, Store
+from fwlearn.store_edits import source_hash
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class CheckState:
     sides: dict[str, Verdict] = field(default_factory=dict)
     overall: bool | None = None
     shown: bool = False
+    others: tuple[str, ...] = ()  # across checks, the non-edited side's invariants
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,10 @@ class LessonSession:
         self.store = store
         self.sides = tuple(sides)
         self.runs = {side: SideRun(side) for side in self.sides}
-        self.active: dict[str, Run] = {}  # the engine runs going on now
+        self.active: dict[str, EngineRun] = {}  # the engine runs going on now
+        self.ran: dict[str, str] = {}  # side -> source_hash of the code its latest run got
+        # side -> the shipped file's version its saved edit started from (store_edits)
+        self.based_on: dict[str, str | None] = {}
         self.code = {side: self._saved_code(side) for side in self.sides}
         self.dirty: set[str] = set()
         self.section_index = -1
@@ -111,11 +117,35 @@ class LessonSession:
     # -- code -----------------------------------------------------------------------------------
 
     def _saved_code(self, side: str) -> str:
-        saved = self.store.edit(self.lesson.id, side)
-        return saved if saved is not None else self.original(side)
+        saved = self.store.saved_edit(self.lesson.id, side)
+        if saved is None:
+            return self.original(side)
+        self.based_on[side] = saved.based_on
+        return saved.source
 
     def original(self, side: str) -> str:
         return str(self.lesson.files[side].source)
+
+    def shipped_version(self, side: str) -> str:
+        return source_hash(self.original(side))
+
+    def outdated(self) -> list[str]:
+        """Sides whose saved edit started from another version of the lesson's file (the pack
+        changed since): the app says so and offers the new one. An unknown version: never."""
+        return [
+            side
+            for side in self.sides
+            if self.based_on.get(side) not in (None, self.shipped_version(side))
+            and self.code[side] != self.original(side)
+        ]
+
+    def keep_edit(self, side: str) -> None:
+        """The learner keeps their code over the new version: it counts as based on it now."""
+        self._rebase(side, self.shipped_version(side))
+
+    def _rebase(self, side: str, based_on: str | None) -> None:
+        self.based_on[side] = based_on
+        self.store.rebase_edit(self.lesson.id, side, based_on)
 
     def edited(self, side: str, text: str) -> None:
         """The learner's text for ``side`` now; saved on the next ``save_edits``."""
@@ -130,8 +160,12 @@ class LessonSession:
             text = self.code[side]
             if text == self.original(side):
                 self.store.drop_edit(self.lesson.id, side)
+                self.based_on.pop(side, None)
             else:
-                self.store.save_edit(self.lesson.id, side, text)
+                version = self.shipped_version(side)
+                self.store.save_edit(self.lesson.id, side, text, version)
+                if self.based_on.get(side) is None:  # the store keeps a known one (store_edits)
+                    self.based_on[side] = version
 
     def framework(self, side: str) -> str:
         """The side's framework, or plain python for code that imports neither (fixture packs):
@@ -144,11 +178,13 @@ class LessonSession:
         """Put ``text`` in ``side`` for the learner (reset, taken solution), keeping the previous
         code and progress for one undo. A passed exercise stops counting as done when the code
         that passed is replaced by an original that is known to fail."""
-        previous = self.code[side]
+        previous, previous_base = self.code[side], self.based_on.get(side)
         before = self.store.lesson(self.lesson.id)
         self.code[side] = text
         self.dirty.add(side)
         self.save_edits()
+        if text != self.original(side):  # a taken solution: written for the shipped version
+            self._rebase(side, self.shipped_version(side))
         exercise = self.lesson.exercise
         if (
             exercise is not None
@@ -162,6 +198,8 @@ class LessonSession:
             self.code[side] = previous
             self.dirty.add(side)
             self.save_edits()
+            if previous != self.original(side):
+                self._rebase(side, previous_base)  # outdated again, if it was
             self.store.restore_progress(before)
 
         self.undo_slot = Undo(what, restore, (side,))
@@ -177,9 +215,10 @@ class LessonSession:
         """What ``fwlearn progress --reset LESSON`` does, plus the code and the check shown."""
         lesson_id = self.lesson.id
         snapshot = self.store.snapshot(lesson_id)
-        texts = dict(self.code)
+        texts, bases = dict(self.code), dict(self.based_on)
         check = self.check
         self.store.reset(lesson_id)
+        self.based_on.clear()
         for side in self.sides:
             self.code[side] = self.original(side)
             self.dirty.discard(side)
@@ -189,6 +228,7 @@ class LessonSession:
         def restore() -> None:
             self.store.restore(snapshot)
             self.code.update(texts)
+            self.based_on.update(bases)
             self.check = check
 
         self.undo_slot = Undo(what, restore, self.sides)
@@ -213,10 +253,11 @@ class LessonSession:
             timeout=self.lesson.timeout,
         )
 
-    def begin(self, side: str, run: Run) -> None:
+    def begin(self, side: str, run: EngineRun) -> None:
         """``run`` now runs ``side``'s code: the edits are saved and the old run forgotten."""
         self.save_edits()
         self.runs[side].begin(self.code[side])
+        self.ran[side] = source_hash(self.code[side])
         self.active[side] = run
 
     def apply(self, side: str, event: Event) -> SideRun:
@@ -246,9 +287,12 @@ class LessonSession:
                 started=time.time() - run.elapsed,
                 status=run.state,
                 duration=run.elapsed,
-                metrics=dict(result.final_metrics() if result else {}),
+                metrics=history_metrics(result),
                 # A cancelled run says nothing about the code: it neither passes nor fails it.
                 check_passed=None if run.state == "cancelled" else passed,
+                facts=dict(run.facts),
+                code_hash=self.ran.get(side),
+                series={n: thin(run.series(n)) for n in charted_names(run.series_names)},
             )
         )
         done = bool(self.store.lesson(self.lesson.id).done)
@@ -264,7 +308,13 @@ class LessonSession:
         result = self.runs[side].result()
         if side in exercise.sides and result is not None:
             self.check.sides[side] = verify_side(self.lesson, side, result)
-        judged = verify_lesson(self.lesson, {s: self.runs[s].result() for s in exercise.sides})
+        # Every side's run: an across check compares both, a non-edited side's checks are shown.
+        judged = verify_lesson(
+            self.lesson,
+            {s: run.result() for s, run in self.runs.items()},
+            run_both="run both sides (F7)",
+        )
+        self.check.others = judged.beyond_sides
         overall = bool(judged.passed) if judged.complete else None
         self.check.overall = overall
         self.check.shown = True

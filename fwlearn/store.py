@@ -20,18 +20,19 @@ and the next open replays the WAL. A bad file is moved aside (``fwlearn.store_sc
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from fwlearn import store_edits, store_history
+from fwlearn.store_edits import SavedEdit
+from fwlearn.store_history import RunRecord
 from fwlearn.store_schema import (
     CORRUPT_INFIX,
     MIGRATIONS,
@@ -40,6 +41,7 @@ from fwlearn.store_schema import (
     prepare,
 )
 from fwlearn.store_writer import WriteBehind
+from fwlearn.store_writer import failsafe as _failsafe
 
 DB_NAME = "progress.sqlite3"
 STATES = ("not started", "in progress", "done")
@@ -49,8 +51,6 @@ APP_BUSY_TIMEOUT = 0.2
 
 log = logging.getLogger("fwlearn.store")
 log.addHandler(logging.NullHandler())  # callers show Store.notice; no stray stderr in the TUI
-
-Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -85,60 +85,13 @@ class LessonSnapshot:
     runs: tuple[tuple[Any, ...], ...]
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished run in the history."""
-
-    lesson_id: str
-    side: str
-    started: float
-    status: str
-    duration: float
-    metrics: dict[str, Any] = field(default_factory=dict)
-    check_passed: bool | None = None
-
-
-def _failsafe(default: Callable[..., Any], *, write: bool = False) -> Callable[[Method], Method]:
-    """In the app (``on_error`` set), a database that fails mid-session (disk full, a read-only
-    folder, damage) must not take the app down: the failure is reported and ``default`` is
-    returned, so the learner keeps working (unsaved edits stay in the editor). Without
-    ``on_error`` (``fwlearn progress``) the error propagates to a clear message.
-
-    ``write``: with the app's writer running, the change is queued and the call returns at
-    once (``record_run`` waits briefly for its result: the screen shows it)."""
-
-    def decorate(method: Method) -> Method:
-        @functools.wraps(method)
-        def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
-            writer = self._writer
-            if writer is not None and write:
-                future = writer.submit(functools.partial(method, self, *args, **kwargs))
-                if method.__name__ != "record_run":
-                    return None
-                writer.flush(self.busy_timeout * 2)
-                return future.result(0) if future.done() else default(*args, **kwargs)
-            if writer is not None:
-                writer.flush(self.busy_timeout * 2)
-            try:
-                return method(self, *args, **kwargs)
-            except (sqlite3.Error, OSError) as exc:
-                if self.on_error is None:
-                    raise
-                self.on_error(self._failure(exc))
-                return default(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
 class Store:
     """Progress database at ``path``; every method is one short transaction."""
 
     def __init__(self, path: Path | str, *, busy_timeout: float = CLI_BUSY_TIMEOUT) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
-        self.on_error: Callable[[str], None] | None = None  # see _failsafe
+        self.on_error: Callable[[str], None] | None = None  # see store_writer.failsafe
         self._lock = threading.RLock()  # one connection, used by one thread at a time
         self._writer: WriteBehind | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,19 +221,7 @@ class Store:
         now = time.time()
         ok_column = {"keras": "keras_ok", "pytorch": "pytorch_ok"}.get(record.side)
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO runs (lesson_id, side, started, status, duration, metrics, "
-                "check_passed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.lesson_id,
-                    record.side,
-                    record.started,
-                    record.status,
-                    record.duration,
-                    json.dumps(record.metrics),
-                    None if record.check_passed is None else int(record.check_passed),
-                ),
-            )
+            store_history.insert(db, record)  # and thins older runs' series
             db.execute(
                 "INSERT INTO lessons (lesson_id, started, updated) VALUES (?, ?, ?) "
                 "ON CONFLICT (lesson_id) DO UPDATE SET updated = excluded.updated",
@@ -344,52 +285,45 @@ class Store:
             )
 
     @_failsafe(lambda *_, **__: [])
-    def runs(self, lesson_id: str | None = None, limit: int = 1000) -> list[RunRecord]:
-        if lesson_id is None:
-            rows = self._read("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,))
-        else:
-            rows = self._read(
-                "SELECT * FROM runs WHERE lesson_id = ? ORDER BY started DESC LIMIT ?",
-                (lesson_id, limit),
-            )
-        return [
-            RunRecord(
-                row["lesson_id"],
-                row["side"],
-                row["started"],
-                row["status"],
-                row["duration"],
-                json.loads(row["metrics"] or "{}"),
-                None if row["check_passed"] is None else bool(row["check_passed"]),
-            )
-            for row in rows
-        ]
+    def runs(
+        self, lesson_id: str | None = None, limit: int = 1000, *, side: str | None = None
+    ) -> list[RunRecord]:
+        """Recorded runs newest first (all lessons, one, or one side of one: store_history)."""
+        with self._connection() as db:
+            return store_history.read(db, lesson_id, side, limit)
 
     # -- edits ----------------------------------------------------------------------------------
 
     @_failsafe(lambda *_: None)
     def edit(self, lesson_id: str, side: str) -> str | None:
         """The learner's saved code for one side, or None when it was never edited."""
-        rows = self._read(
-            "SELECT source FROM edits WHERE lesson_id = ? AND side = ?", (lesson_id, side)
-        )
-        return rows[0]["source"] if rows else None
+        saved = self.saved_edit(lesson_id, side)
+        return saved.source if saved is not None else None
+
+    @_failsafe(lambda *_: None)
+    def saved_edit(self, lesson_id: str, side: str) -> SavedEdit | None:
+        """The saved code with the shipped file's version it started from (store_edits)."""
+        with self._connection() as db:
+            return store_edits.read(db, lesson_id, side)
+
+    @_failsafe(lambda *_, **__: None, write=True)
+    def save_edit(
+        self, lesson_id: str, side: str, source: str, based_on: str | None = None
+    ) -> None:
+        """``based_on``: the ``source_hash`` of the shipped file, kept from the first save."""
+        with self._tx() as db:
+            store_edits.write(db, lesson_id, side, source, based_on)
 
     @_failsafe(lambda *_: None, write=True)
-    def save_edit(self, lesson_id: str, side: str, source: str) -> None:
+    def rebase_edit(self, lesson_id: str, side: str, based_on: str | None) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO edits (lesson_id, side, source, updated) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (lesson_id, side) DO UPDATE SET source = excluded.source, "
-                "updated = excluded.updated",
-                (lesson_id, side, source, time.time()),
-            )
+            store_edits.rebase(db, lesson_id, side, based_on)
 
     @_failsafe(lambda *_: None, write=True)
     def drop_edit(self, lesson_id: str, side: str) -> None:
         """Reset one side to the lesson's original code."""
         with self._tx() as db:
-            db.execute("DELETE FROM edits WHERE lesson_id = ? AND side = ?", (lesson_id, side))
+            store_edits.drop(db, lesson_id, side)
 
     # -- reset ----------------------------------------------------------------------------------
 
@@ -456,6 +390,7 @@ __all__ = [
     "LessonProgress",
     "LessonSnapshot",
     "RunRecord",
+    "SavedEdit",
     "Store",
     "StoreError",
 ]

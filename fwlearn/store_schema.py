@@ -53,6 +53,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS runs_by_lesson ON runs (lesson_id, started)",
     ),
+    # 2: each saved edit remembers the shipped file it started from (fwlearn.store_edits);
+    # NULL for the edits already there: unknown, never reported as outdated.
+    ("ALTER TABLE edits ADD COLUMN based_on TEXT",),
+    # 3: the run history keeps what the app's History view shows (fwlearn.store_history): the
+    # facts, a hash of the code that ran, the per-epoch chart series. Older runs: none of them.
+    (
+        "ALTER TABLE runs ADD COLUMN facts TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE runs ADD COLUMN code_hash TEXT",
+        "ALTER TABLE runs ADD COLUMN series TEXT NOT NULL DEFAULT '{}'",
+        "CREATE INDEX IF NOT EXISTS runs_by_side ON runs (lesson_id, side, started)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -6,16 +6,21 @@ the caller goes on at once; the thread applies writes in order, with a short bus
 when the database stays locked it says so once (``on_error``, within a second) and keeps
 retrying the same write, so nothing is lost and nothing is reordered. Other failures (disk
 full, damage) are reported and that write is dropped, as the synchronous store does.
+
+``failsafe`` is the decorator every ``Store`` method wears: it sends writes here (in the app)
+and turns a failing database into a reported message; it lives here, next to the writer it
+routes to, so that ``fwlearn/store.py`` holds what the learner's data means.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 LOCKED_MESSAGE = (
     "another fwlearn is using your progress database (it is locked); your changes are kept "
@@ -25,6 +30,8 @@ LOCKED_MESSAGE = (
 
 # SQLite's primary result codes (sqlite3 names them only from Python 3.11 on).
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+
+Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -120,3 +127,47 @@ class WriteBehind:
         with self._wake:
             # A close() during a long lock still waits its timeout, then the process may exit.
             self._wake.wait(self.retry_every)
+
+
+class Guarded(Protocol):
+    """What ``failsafe`` uses of the store it guards (``fwlearn.store.Store``)."""
+
+    busy_timeout: float
+    on_error: Callable[[str], None] | None
+    _writer: WriteBehind | None
+
+    def _failure(self, exc: BaseException) -> str: ...
+
+
+def failsafe(default: Callable[..., Any], *, write: bool = False) -> Callable[[Method], Method]:
+    """In the app (``on_error`` set), a database that fails mid-session (disk full, a read-only
+    folder, damage) must not take the app down: the failure is reported and ``default`` is
+    returned, so the learner keeps working (unsaved edits stay in the editor). Without
+    ``on_error`` (``fwlearn progress``) the error propagates to a clear message.
+
+    ``write``: with the app's writer running, the change is queued and the call returns at
+    once (``record_run`` waits briefly for its result: the screen shows it)."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        def wrapper(self: Guarded, *args: Any, **kwargs: Any) -> Any:
+            writer = self._writer
+            if writer is not None and write:
+                future = writer.submit(functools.partial(method, self, *args, **kwargs))
+                if method.__name__ != "record_run":
+                    return None
+                writer.flush(self.busy_timeout * 2)
+                return future.result(0) if future.done() else default(*args, **kwargs)
+            if writer is not None:
+                writer.flush(self.busy_timeout * 2)
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:
+                if self.on_error is None:
+                    raise
+                self.on_error(self._failure(exc))
+                return default(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

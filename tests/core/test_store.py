@@ -284,6 +284,9 @@ while True:
 """
 
 
+# Soak-like: eight subprocesses SIGKILLed mid-typing after 0.05-1 s each; 4.4 s on 2 cores at
+# load 15 (`pytest tests/core/test_store.py -k kill_9 --durations=3`).
+@pytest.mark.slow
 def test_kill_9_at_any_moment_keeps_every_committed_write(tmp_path: Path) -> None:
     """A process using the store as the app does is SIGKILLed at random moments, eight times.
     Each time the database opens clean and holds everything it said it had committed (it
