@@ -40,7 +40,9 @@ from fwlearn.store import APP_BUSY_TIMEOUT, Store
 from fwlearn.tui.screens.browser import BrowserScreen
 
 if TYPE_CHECKING:
+    from fwlearn.engine import RunSpec
     from fwlearn.engine.pool import SpareKey, WarmPool
+    from fwlearn.runstate import Engine, EngineRun
 
 # Imported after the first frame (see the module docstring).
 DEFERRED_MODULES = ("fwlearn.tui.screens.lesson", "fwlearn.tui.screens.help")
@@ -62,10 +64,12 @@ class FwlearnApp(App[None]):
         *,
         warm: bool = True,
         installed: Iterable[str] | None = None,
+        engine: Engine | None = None,
     ) -> None:
         super().__init__()
         self.pack = pack
         self.store = store
+        self._engine = engine  # None: the real engine (a test gives a scripted one)
         # Warm spares (pre-imported frameworks) cut a run's start from seconds to milliseconds.
         self._warm = warm
         self._pool: WarmPool | None = None
@@ -130,6 +134,17 @@ class FwlearnApp(App[None]):
 
             self._pool = WarmPool(enabled=self._warm and pool_enabled_by_env())
         return self._pool
+
+    def new_run(self, spec: RunSpec) -> EngineRun:
+        """A run of ``spec``, not started yet: from the engine given, else a real ``Run`` on the
+        warm pool. Raises ``UsageError`` for a spec the engine refuses."""
+        if self._engine is not None:
+            return self._engine.run(spec)
+        from fwlearn.engine import Run
+
+        # Interactive: the program's input() and pdb are answered in the app (InputLine),
+        # and what it reads is echoed into its output, as a terminal shows typing.
+        return Run(spec, pool=self.pool, interactive=True, echo=True)
 
     def want_spares(self, frameworks: Iterable[str]) -> None:
         """Keep warm spares for these frameworks (the open lesson's), none for the rest.

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from fwlearn.frameworks import SIDE_LABELS as LABELS
 from fwlearn.session import LessonSession
 from fwlearn.tui.results import Results
 from fwlearn.tui.screens.confirm import ConfirmScreen
-from fwlearn.tui.widgets.code_pane import LABELS
 
 SOLUTION_QUESTION = "Show the solution? Trying first teaches more."
 

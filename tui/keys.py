@@ -10,8 +10,12 @@ forgotten there (it was copied by hand before, and drifted).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from fwlearn.tui.screens.lesson import LessonScreen
 
 READING = "Lesson: reading mode (where a lesson opens)"
 EDITING = "Lesson: editing mode"
@@ -156,7 +160,8 @@ LESSON_KEYS: tuple[KeyRow, ...] = (
         "R",
         "reset_lesson",
         "Reset lesson",
-        "start the lesson over: code, progress and run history (asks first; u undoes)",
+        "reset this lesson to its starting code: start over, code, progress and run history "
+        "(asks first; u undoes)",
         show=False,
     ),
     key(
@@ -167,6 +172,37 @@ LESSON_KEYS: tuple[KeyRow, ...] = (
         show=False,
     ),
     key("u", "undo", "Undo", "undo the last reset or taken solution", show=False),
+    key(
+        "H",
+        "history",
+        "History",
+        "run history of this lesson: Enter draws a run beside the current one on the chart, "
+        "Space marks two runs to compare",
+        show=False,
+    ),
+    key(
+        "w",
+        "toggle_watch",
+        "Watch",
+        "watch on save (again: off): each side's working file, saved in your own editor, "
+        "loads here and runs",
+        show=False,
+    ),
+    key(
+        "g",
+        "go_to_error",
+        "Failing line",
+        "after a failed run: go to the failing line, then to each caller in your code in turn",
+        show=False,
+    ),
+    key(
+        "v",
+        "new_version",
+        "New version",
+        "when the lesson's code changed since you edited it: the new version beside yours "
+        "(t takes it, asking first; k keeps yours)",
+        show=False,
+    ),
     key(
         "f",
         "toggle_framework_lines",
@@ -237,13 +273,36 @@ LESSON_PALETTE: tuple[PaletteCommand, ...] = (
     PaletteCommand("Edit code", "editing mode for the current side (e)", "edit"),
     PaletteCommand("Reset Keras code", "back to the original (asks)", "reset_side('keras')"),
     PaletteCommand("Reset PyTorch code", "back to the original (asks)", "reset_side('pytorch')"),
-    PaletteCommand("Start the lesson over", "code and progress (asks; R)", "reset_lesson"),
+    PaletteCommand(
+        "Reset this lesson to its starting code",
+        "start over: code, progress and run history (asks; R; u undoes)",
+        "reset_lesson",
+    ),
     PaletteCommand("Take the solution", "into the current side (asks; t)", "take_solution"),
     PaletteCommand("Undo", "the last reset or taken solution (u)", "undo"),
+    PaletteCommand("Run history", "list, overlay on the chart, compare two (H)", "history"),
+    PaletteCommand("Watch on save", "run a side when saved in your editor (w)", "toggle_watch"),
+    PaletteCommand("Go to the failing line", "then each caller in your code (g)", "go_to_error"),
+    PaletteCommand("Lesson's new version", "beside your edited code (v)", "new_version"),
     PaletteCommand("Read full screen", "the focused pane, Esc returns (m)", "maximize"),
     PaletteCommand("Open in $EDITOR", "edit the current side outside (Ctrl+O)", "open_in_editor"),
     PaletteCommand("Switch Keras backend", "tensorflow / torch", "switch_backend"),
 )
+
+
+def key_enabled(screen: LessonScreen, action: str) -> bool:
+    """Which keys exist now (the footer shows only these; ``LessonScreen.check_action`` asks):
+    ``Next tab`` when narrow, ``Edit`` in reading mode, Esc's "Done" while editing, its
+    "Cancel" while a run goes."""
+    if action == "next_tab":
+        return screen.narrow
+    if action == "edit":
+        return screen.editing is None
+    if action == "stop_editing":
+        return screen.editing is not None
+    if action == "cancel":
+        return screen.editing is None and bool(screen.session.active)
+    return True
 
 
 def help_table(rows: list[KeyRow] | tuple[KeyRow, ...], mode: str) -> str:

@@ -10,20 +10,21 @@ comes forward is ``ResultsTabs``' job (``tui/results_tabs.py``).
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.widgets import TabbedContent, TabPane
 
-from fwlearn.engine import Event, Metric, Prediction
+from fwlearn.engine import Event, Fact, Metric, Prediction, Start
+from fwlearn.frameworks import SIDE_LABELS as LABELS
 from fwlearn.runstate import SideRun
+from fwlearn.series import charted_names
 from fwlearn.session import Finished, LessonSession
 from fwlearn.tui.results_tabs import CHART, COMPARE, EXERCISE, PREDICTIONS, ResultsTabs
-from fwlearn.tui.widgets.code_pane import LABELS
 from fwlearn.tui.widgets.comparison_panel import ComparisonPanel
 from fwlearn.tui.widgets.exercise_panel import ExercisePanel, check_markdown
 from fwlearn.tui.widgets.metrics_chart import MetricsChart
 from fwlearn.tui.widgets.predictions_table import PredictionsTable
 
-CHARTED = ("loss", "accuracy")
 SOLUTION_NOTE = "**Solution:** press `s` to read it, as changes to your code (`t` there takes it)."
 
 
@@ -32,8 +33,8 @@ def compose_results() -> ComposeResult:
     with TabbedContent(id="insights", initial=CHART):
         with TabPane("Chart", id=CHART):
             yield MetricsChart(id="chart")
-        with TabPane("Compare", id=COMPARE):
-            yield ComparisonPanel(id="compare")
+        with TabPane("Compare", id=COMPARE), VerticalScroll(id="compare-view"):
+            yield ComparisonPanel(id="compare")  # scrolls: facts can outgrow 80x24
         with TabPane("Predictions", id=PREDICTIONS):
             yield PredictionsTable(id="predictions")
         with TabPane("Exercise", id=EXERCISE):
@@ -59,11 +60,11 @@ class Results:
 
     def has_content(self, pane: str) -> bool:
         if pane == CHART:
-            return any(self.chart.series.values())
+            return any(self.chart.series.values()) or any(self.chart.overlay.values())
         if pane == PREDICTIONS:
             return self.table.row_count > 0
         if pane == COMPARE:
-            return any(run.end is not None for run in self.session.runs.values())
+            return any(run.end is not None or run.facts for run in self.session.runs.values())
         return pane == EXERCISE and self.session.lesson.exercise is not None
 
     def run_began(self) -> None:
@@ -72,17 +73,25 @@ class Results:
             self.tabs.runs_began()
 
     def apply(self, side: str, event: Event, run: SideRun) -> None:
-        """The shared part of one engine event: epochs to the chart, predictions to the table."""
-        if isinstance(event, Metric) and event.step is None:
-            for metric in CHARTED:
-                points = run.series(metric)
-                if points:
-                    self.chart.series[(side, metric)] = points
+        """The shared part of one engine event: epochs to the chart, predictions to the table,
+        facts to the comparison (redrawn a moment later: a fact per batch must not cost a table
+        each)."""
+        if isinstance(event, Start):
+            # A new run of the side: its previous run's lines go (labels may differ this time).
+            for key in [key for key in self.chart.series if key[0] == side]:
+                del self.chart.series[key]
+            self.chart.mark_dirty()
+        elif isinstance(event, Metric) and event.step is None:
+            for name in charted_names(run.series_names):  # loss, loss@sgd (series.py)
+                self.chart.series[(side, name)] = run.series(name)
             self.chart.mark_dirty()
             self.tabs.offer(CHART, over_content=True)
         elif isinstance(event, Prediction):
             self.table.show(side, list(event.rows))
             self.tabs.offer(PREDICTIONS)
+        elif isinstance(event, Fact):
+            runs = self.session.runs
+            self.compare.refresh_soon(runs["keras"], runs["pytorch"])
 
     def run_finished(self, finished: Finished) -> None:
         """A side's run is recorded and checked: the verdict, then the comparison."""
@@ -92,6 +101,15 @@ class Results:
         runs = self.session.runs
         self.compare.show(runs["keras"], runs["pytorch"])
         self.tabs.run_ended()
+
+    def overlay(self, series: dict[tuple[str, str], list[tuple[int, float]]], name: str) -> None:
+        """Draw an earlier run's series (``(side, series name)``) beside the current lines, named
+        ``name`` in the legend (the History view's pick); an empty dict takes it off."""
+        self.chart.overlay = dict(series)
+        self.chart.overlay_name = name
+        self.chart.mark_dirty()
+        if series:
+            self.insights.active = CHART
 
     def show_check(self) -> None:
         """Push the session's exercise check (and where the solution is) to the panel."""

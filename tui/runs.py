@@ -16,7 +16,9 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from fwlearn.engine import Event, Run, Start, UsageError
+from fwlearn.engine import Event, Start, UsageError
+from fwlearn.runstate import EngineRun
+from fwlearn.tui.widgets.lesson_tabs import LessonTabs
 
 if TYPE_CHECKING:
     from fwlearn.session import LessonSession
@@ -50,13 +52,18 @@ class Runner:
             screen.notify(problem, title=f"{pane.label} cannot run", severity="warning")
             return False
         try:
-            run = Run(session.spec(side, app.keras_backend), pool=app.pool)
+            run = app.new_run(session.spec(side, app.keras_backend))
         except UsageError as exc:
             pane.refused(str(exc))
             return False
         session.begin(side, run)
         screen.refresh_bindings()  # Esc's "Cancel" shows in the footer while a run goes
         pane.starting(app.keras_backend if framework == "keras" else None)
+        pane.input.attach(run)  # input() and pdb are answered in the line under its log
+        # Issue 15: a spare still importing means seconds, not milliseconds: say why.
+        readiness = getattr(run, "readiness", None)  # engine.Run has it; a test engine may not
+        if readiness is not None and readiness() == "warming up":
+            pane.log.push([f"  warming up: {framework} is still importing…"])
         screen.results.run_began()
         self.tick()
         screen.run_worker(
@@ -68,7 +75,7 @@ class Runner:
         )
         return True
 
-    async def _consume(self, side: str, run: Run) -> None:
+    async def _consume(self, side: str, run: EngineRun) -> None:
         """Drain one run's events on the UI loop; widgets batch their own repaints."""
         last_yield = time.monotonic()
         try:
@@ -102,6 +109,7 @@ class Runner:
         screen.sides[side].finished(self.session.runs[side])
         finished = self.session.finish(side)
         screen.results.run_finished(finished)
+        screen.numbers.refresh()  # the learner's own values beside the recorded ones
         if finished.newly_done:
             screen.notify(f"Lesson {screen.lesson.title!r} done!", title="Well done")
         self.tick()
@@ -130,7 +138,10 @@ class Runner:
             self.cancel(side)
 
     def tick(self) -> None:
-        """Each side's state and elapsed time, in the status bar and the code pane's title."""
+        """Each side's state and elapsed time, in the status bar and the code pane's title;
+        the state's mark in the narrow layout's tab labels."""
         status = self.screen.status
         for side, pane in self.screen.sides.items():
             status.show_state(side, pane.tick(self.session.runs[side]))
+        for tabs in self.screen.query(LessonTabs):  # none once the screen has closed
+            tabs.show_states({side: run.state for side, run in self.session.runs.items()})

@@ -1,13 +1,21 @@
-"""Shared fixtures for the app's tests: a fast numpy-only lesson pack and an app factory.
+"""Shared fixtures for the app's tests: a fast numpy-only lesson pack, an app factory and a
+scripted engine.
 
 Every test gets its own ``FWLEARN_HOME`` (a tmp_path), so progress never leaks between tests
 or into the developer's real data directory. Warm spares are off: they would import frameworks
 in the background and slow the 2-core test machines down for nothing.
+
+Runs go to a scripted engine (``fwlearn.engine.scripted``) unless a test asks for the real one
+(``make_app(real_engine=True)``, marked ``slow``): a real run of the fixture pack costs a
+sandboxed child process, 2-5 s of a Pilot test on 2 cores, where the scripted one yields the
+same events at once. ``fixture_pack_script`` is what the fixture pack's programs print and
+report; ``test_fake_engine.py`` checks it against real runs of those programs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +26,16 @@ from textual.app import App
 from textual.errors import NoWidget
 from textual.geometry import Region
 
+from fwlearn.engine import RunSpec
+from fwlearn.engine.scripted import (
+    HOLD,
+    ScriptedEngine,
+    ScriptItem,
+    epoch,
+    fact,
+    predictions,
+    printed,
+)
 from fwlearn.lessons import load_pack
 from fwlearn.store import DB_NAME, Store
 from fwlearn.tui.app import FwlearnApp
@@ -32,23 +50,80 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+# What 01-basics reports (report_predictions([[0.1, 0.2], [0.3, 0.4]], [1, 0], [1, 1])).
+BASICS_PREDICTIONS = [
+    {"input": [0.1, 0.2], "predicted": 1, "actual": 1},
+    {"input": [0.3, 0.4], "predicted": 0, "actual": 1},
+]
+SLOW_LINES_BEFORE_HOLD = 4  # 02-slow prints a step every 50 ms; the script waits after these
+
+
+def fixture_pack_script(spec: RunSpec) -> list[ScriptItem]:
+    """What a fixture-pack program prints and reports, read from the numbers tests edit.
+
+    01-basics (``EPOCHS = n``): "data ready", then per epoch a line and (unless its ``report``
+    call was edited out) the train and val metrics, then the ``epochs`` fact and predictions.
+    02-slow (``STEPS = n``): "step i" lines; past the first four the run holds, as the real
+    one keeps printing for a minute, until the test releases or cancels it. Any other code
+    prints nothing and ends ok: a test scripts it with ``engine.will_run``.
+    """
+    source = spec.source or ""
+    steps = re.search(r"^STEPS = (\d+)", source, re.MULTILINE)
+    if steps:
+        count = int(steps[1])
+        items: list[ScriptItem] = [printed(f"step {i}") for i in range(count)]
+        if count > SLOW_LINES_BEFORE_HOLD:
+            items.insert(SLOW_LINES_BEFORE_HOLD, HOLD)
+        return [*items, fact("steps", count)]
+    epochs = re.search(r"^EPOCHS = (\d+)", source, re.MULTILINE)
+    if not epochs:
+        return []
+    items = [printed("data ready")]
+    for number in range(1, int(epochs[1]) + 1):
+        loss = 1.0 / number
+        items.append(printed(f"epoch {number} loss {loss:.4f}"))
+        if "    report(epoch=epoch" in source:
+            items += epoch(
+                number, loss=loss, accuracy=1 - loss / 2, val_loss=loss, val_accuracy=0.5
+            )
+    return [*items, fact("epochs", int(epochs[1])), predictions(BASICS_PREDICTIONS)]
+
+
 @pytest.fixture
-def make_app(home: Path) -> Callable[..., FwlearnApp]:
-    def factory(pack_dir: Path = FIXTURE_PACK, **kwargs: Any) -> FwlearnApp:
+def engine() -> ScriptedEngine:
+    """The scripted engine ``make_app`` gives the app: ``engine.will_run(...)`` scripts the
+    next run, ``engine.runs`` are the runs started (``release()``/``cancel()`` pace them)."""
+    return ScriptedEngine(fixture_pack_script)
+
+
+@pytest.fixture
+def make_app(home: Path, engine: ScriptedEngine) -> Callable[..., FwlearnApp]:
+    def factory(
+        pack_dir: Path = FIXTURE_PACK, *, real_engine: bool = False, **kwargs: Any
+    ) -> FwlearnApp:
         kwargs.setdefault("warm", False)
+        if not real_engine:
+            kwargs.setdefault("engine", engine)
         return FwlearnApp(load_pack(pack_dir), Store(home / DB_NAME), **kwargs)
 
     return factory
 
 
+POLL = 0.02  # between two looks at a condition: threads and child processes need the CPU too
+
+
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds; fail with a clear message otherwise."""
+    """Let the app run until ``condition()`` holds; fail with a clear message otherwise.
+
+    Each look follows a refresh (``pilot.pause()``: the screen's pending messages processed),
+    so a condition on what is painted sees the latest frame; ``timeout`` is only the limit."""
     deadline = time.monotonic() + timeout
+    await pilot.pause()
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
-        await pilot.pause(0.05)
-    await asyncio.sleep(0)
+        await asyncio.sleep(POLL)
+        await pilot.pause()
 
 
 @pytest.fixture

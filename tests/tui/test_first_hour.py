@@ -1,17 +1,22 @@
 """A new learner's first hour at 80x24, keyboard only (issue 11): reading mode, the keys the
 footer promises, the explanation read in full, the external editor, destructive actions that
 ask and can be undone, and a "done" that follows the checks. Real runs on the numpy fixture
-pack; the built-in pack is only opened (its code never runs here)."""
+pack through the scripted engine (tests/tui/conftest.py); the built-in pack is only opened (its
+code never runs here)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fwlearn.engine.scripted import exception
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.confirm import ConfirmScreen
 from fwlearn.tui.screens.lesson import LessonScreen, marker_line
@@ -24,10 +29,7 @@ BUILTIN = Path(__file__).parents[2] / "lessons" / "builtin"
 
 async def open_lesson(pilot: Any, lesson_id: str) -> LessonScreen:
     pilot.app.open_lesson(lesson_id)
-    for _ in range(200):
-        if isinstance(pilot.app.screen, LessonScreen):
-            break
-        await pilot.pause(0.05)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
     await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, LessonScreen)
@@ -59,8 +61,8 @@ async def test_a_long_step_is_read_by_keyboard_and_full_screen(
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, "training")
         screen.go_to_section(screen.lesson.section_titles.index("Train"))
-        await pilot.pause(0.2)
         prose = screen.query_one("#prose", ProsePane)
+        await pilot.wait_for_scheduled_animations()  # the step's Markdown laid out
         assert screen.focused is prose  # a lesson opens on its explanation
         assert prose.max_scroll_y > 20  # a long step: most of it below the box
         await pilot.press("pagedown", "down")
@@ -68,11 +70,11 @@ async def test_a_long_step_is_read_by_keyboard_and_full_screen(
         await pilot.press("end")
         assert prose.scroll_y == prose.max_scroll_y
         await pilot.press("m")  # full screen
-        await pilot.pause(0.1)
-        assert screen.maximized is prose and prose.size.height >= 20
+        await wait_until(pilot, lambda: prose.size.height >= 20)
+        assert screen.maximized is prose
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert screen.maximized is None and prose.size.height <= 8
+        await wait_until(pilot, lambda: prose.size.height <= 8)
+        assert screen.maximized is None
 
 
 @pytest.mark.parametrize("lesson_id,step", [("prediction", "Probabilities and class ids")])
@@ -83,8 +85,8 @@ async def test_a_typical_step_fits_whole_at_160x48(
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_lesson(pilot, lesson_id)
         screen.go_to_section(screen.lesson.section_titles.index(step))
-        await pilot.pause(0.2)
         prose = screen.query_one("#prose", ProsePane)
+        await pilot.wait_for_scheduled_animations()  # the step's Markdown laid out
         assert prose.virtual_size.height > 8  # longer than the old 8-row box
         assert prose.max_scroll_y == 0  # and shown whole, no scrolling
         assert screen.query_one("#code-keras", CodePane).size.height >= 10
@@ -112,7 +114,8 @@ async def test_reading_mode_keys_never_type_into_the_code(make_app: Callable[...
         await pilot.press("?")
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
-        await pilot.pause(0.6)  # past an edit save
+        screen.save_edits()  # what the 0.5 s save timer does: nothing, as nothing changed
+        await pilot.pause()
         assert pane.text == original
         assert app.store.edit("basics", "keras") is None
 
@@ -133,7 +136,7 @@ async def test_footer_shows_the_one_key_commands_in_a_stable_order(
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, "slow")
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
         reading = footer_keys(screen)
         shown = [key for key, _label, _right in reading]
         for key in ("f5", "f6", "f7", "e", "h", "s", "?", "q"):
@@ -141,18 +144,18 @@ async def test_footer_shows_the_one_key_commands_in_a_stable_order(
         assert all(right <= 80 for _key, _label, right in reading), reading
 
         screen.query_one("#code-keras", CodePane).editor.focus()  # the code: same footer
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
         assert footer_keys(screen) == reading
 
         await pilot.press("f5")  # a run: Esc cancels, shown first, everything still fits
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: footer_keys(screen)[0][:2] == ("esc", "Cancel"))
         running = footer_keys(screen)
         assert running[0][:2] == ("esc", "Cancel")
         assert [k[:2] for k in running[1:]] == [k[:2] for k in reading]
         assert all(right <= 80 for _key, _label, right in running), running
 
         await pilot.press("e")  # editing: Esc is "Done" and does not cancel the run
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: footer_keys(screen)[0][:2] == ("esc", "Done"))
         editing = footer_keys(screen)
         assert editing[0][:2] == ("esc", "Done")
         assert [k for k, _l, _r in editing[1:4]] == ["f5", "f6", "f7"]
@@ -164,11 +167,14 @@ async def test_footer_shows_the_one_key_commands_in_a_stable_order(
 
 
 async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met")
+    """The ``wait`` fixture's loop (tests/tui/conftest.py), for helpers outside a test."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.02)
+        await pilot.pause()
 
 
 # -- 5. the external editor ------------------------------------------------------------------------
@@ -203,12 +209,12 @@ async def test_the_editor_opens_at_the_step_and_its_edit_comes_back(
         pane = screen.query_one("#code-keras", CodePane)
         line = marker_line(pane.text, "Train")
         await pilot.press("ctrl+o")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: pane.text.endswith("# edited outside\n"))
         argv = argv_file.read_text().splitlines()
         assert argv[0] == f"+{line}" and argv[1].endswith("basics_keras.py")
-        assert pane.text.endswith("# edited outside\n")
-        await pilot.pause(0.6)
-        assert app.store.edit("basics", "keras").endswith("# edited outside\n")
+        await wait_until(
+            pilot, lambda: (app.store.edit("basics", "keras") or "").endswith("# edited outside\n")
+        )
 
 
 @pytest.mark.parametrize("editor", ["doesnotexist", "failing"])
@@ -231,7 +237,7 @@ async def test_an_editor_failure_says_so_and_the_app_goes_on(
         pane = screen.query_one("#code-keras", CodePane)
         before = pane.text
         await pilot.press("ctrl+o")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: any("editor" in m.lower() for m in said))
         if editor == "doesnotexist":
             assert any("No editor 'doesnotexist'" in m and "EDITOR" in m for m in said), said
         else:
@@ -343,8 +349,22 @@ async def test_done_follows_the_checks_and_praise_follows_a_pass(
         assert "done" not in str(row[2])
 
 
+def json_traceback() -> list[Any]:
+    """What ``json.loads("{")`` on line 3 of the Keras side reports: an Error, then the
+    traceback on stderr, its last two frames in the standard library (this Python's own)."""
+    return exception(
+        "json.decoder.JSONDecodeError",
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        [
+            ("/tmp/fwlearn-run-1-x/work/in_keras.py", 3, "<module>", 'json.loads("{")'),
+            (json.__file__, 346, "loads", "return _default_decoder.decode(s)"),
+            (json.decoder.__file__, 337, "decode", "obj, end = self.raw_decode(s)"),
+        ],
+    )
+
+
 async def test_f_shows_the_framework_lines_of_a_traceback_from_reading_mode(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, engine: Any
 ) -> None:
     """The folded-lines placeholder says "f shows them": f must work where the learner is
     (reading mode, focus on the explanation), not only after tabbing into the log."""
@@ -353,6 +373,7 @@ async def test_f_shows_the_framework_lines_of_a_traceback_from_reading_mode(
         screen = await open_lesson(pilot, "basics")
         pane = screen.query_one("#code-keras", CodePane)
         pane.load('import json\n\njson.loads("{")\n')  # fails inside the standard library
+        engine.will_run(json_traceback())
         await pilot.press("f5")
         await wait(pilot, finished(screen, "keras"))
         log = screen.sides["keras"].log

@@ -1,6 +1,7 @@
 """Lesson-screen paths a learner takes that had no test: switching the Keras backend (b), the
-command palette (Ctrl+P), the predictions table, cancelling with Ctrl+C and Esc at 80x24, and the
-chart under NO_COLOR. All on the numpy-only fixture pack, through the real engine."""
+command palette (Ctrl+P), the predictions table, cancelling with Ctrl+C and Esc at 80x24, the
+chart under NO_COLOR, and an engine that fails while a run streams. All on the numpy-only
+fixture pack, through the scripted engine (tests/tui/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import TabbedContent
 
+from fwlearn.engine.scripted import printed
 from fwlearn.frameworks import installed_keras_backends
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.metrics_chart import MetricsChart
@@ -139,6 +141,30 @@ async def test_esc_cancels_the_shown_side_first_then_everything_left(
         await pilot.press("escape")  # nothing runs on the shown side: Esc cancels the rest
         await wait(pilot, ended(screen, "pytorch"), timeout=10)
         assert screen.runs["pytorch"].state == "cancelled"
+
+
+async def test_an_engine_failure_mid_run_is_said_in_the_log_and_the_app_goes_on(
+    make_app: Callable[..., Any], wait: Any, engine: Any
+) -> None:
+    """The Runner's worker-failure handler: an exception from the engine while a run's events
+    are drained is fwlearn's bug, not the learner's. The side says so, the run counts as
+    failed, and the next run works."""
+    app = make_app()
+    engine.will_run(printed("epoch 1 of 2"), RuntimeError("the engine lost its child"))
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_lesson(pilot, wait)
+        await pilot.press("f5")
+        log = screen.query_one("#log-keras", RunLog)
+        await wait(pilot, lambda: "could not run this" in log.text)
+        assert "RuntimeError('the engine lost its child')" in log.text
+        assert "epoch 1 of 2" in log.text  # what arrived before the failure stays
+        assert screen.runs["keras"].state == "failed"
+        await wait(pilot, lambda: "keras" not in screen.session.active)
+        assert app.is_running
+        await pilot.press("f5")  # the side is not stuck "running": F5 starts a new run
+        await wait(pilot, ended(screen, "keras"))
+        assert screen.runs["keras"].state == "ok"
+        assert "epoch 2 loss 0.5000" in log.text
 
 
 async def test_the_chart_draws_under_no_color(

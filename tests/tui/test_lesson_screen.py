@@ -1,9 +1,12 @@
-"""Pilot tests against the real engine, on the fast fixture pack (plain numpy snippets)."""
+"""Pilot tests of the lesson screen on the fixture pack, against the scripted engine; the run
+and the cancel are also run end to end against the real engine (marked slow)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.lesson import LessonScreen
@@ -22,45 +25,49 @@ def done(screen: LessonScreen, *sides: str) -> Callable[[], bool]:
     )
 
 
-async def open_lesson(pilot: Any, row: int = 0) -> LessonScreen:
+# Each run-and-see test once on the scripted engine, once end to end on the real one.
+ENGINES = ["scripted", pytest.param("real", marks=pytest.mark.slow)]
+
+
+async def open_lesson(pilot: Any, wait: Any, row: int = 0) -> LessonScreen:
     for _ in range(row):
         await pilot.press("j")
     await pilot.press("enter")
-    for _ in range(100):
-        if isinstance(pilot.app.screen, LessonScreen):
-            break
-        await pilot.pause(0.05)
+    await wait(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
     await pilot.pause()
     return pilot.app.screen
 
 
+@pytest.mark.parametrize("engine_kind", ENGINES)
 async def test_run_both_streams_logs_chart_and_comparison(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, engine_kind: str
 ) -> None:
-    app = make_app()
+    app = make_app(real_engine=engine_kind == "real")
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         await pilot.press("f7")
         await wait(pilot, done(screen, "keras", "pytorch"))
-        await pilot.pause(0.3)
+        chart = screen.query_one(MetricsChart)
+        await wait(pilot, lambda: chart.draws >= 2)  # the chart redraws on a timer
         for side in ("keras", "pytorch"):
             log = screen.query_one(f"#log-{side}", RunLog)
             assert "epoch 2 loss 0.5000" in log.text
             assert screen.runs[side].state == "ok"
-        chart = screen.query_one(MetricsChart)
         assert chart.series[("keras", "loss")] == [(1, 1.0), (2, 0.5)]
         assert chart.series[("pytorch", "accuracy")][-1] == (2, 0.75)
-        assert chart.draws >= 2
         compare = screen.query_one(ComparisonPanel)
         assert compare.complete
         assert app.store.lesson("basics").keras_ok
         assert len(app.store.runs("basics")) == 2
 
 
-async def test_cancel_a_long_run_with_escape(make_app: Callable[..., Any], wait: Any) -> None:
-    app = make_app()
+@pytest.mark.parametrize("engine_kind", ENGINES)
+async def test_cancel_a_long_run_with_escape(
+    make_app: Callable[..., Any], wait: Any, engine_kind: str
+) -> None:
+    app = make_app(real_engine=engine_kind == "real")
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot, row=1)
+        screen = await open_lesson(pilot, wait, row=1)
         await pilot.press("f5")
         log = screen.query_one("#log-keras", RunLog)
         await wait(pilot, lambda: "step 3" in log.text)
@@ -76,15 +83,15 @@ async def test_edits_survive_a_restart_and_reset_brings_the_original(
 ) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         editor = screen.query_one("#code-pytorch", CodePane).editor
         editor.focus()
         editor.move_cursor((0, 0))
         await pilot.press("e", *"# mine", "enter")  # e: editing mode (code is read-only before)
-        await pilot.pause(0.7)
+        await wait(pilot, lambda: (app.store.edit("basics", "pytorch") or "").startswith("# mine"))
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         pane = screen.query_one("#code-pytorch", CodePane)
         assert pane.text.startswith("# mine\n")
         assert not screen.query_one("#code-keras", CodePane).text.startswith("# mine")
@@ -99,7 +106,7 @@ async def test_completing_the_exercise_marks_the_lesson_done(
 ) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         for side in ("keras", "pytorch"):
             editor = screen.query_one(f"#code-{side}", CodePane).editor
             row = next(i for i, line in enumerate(editor.text.splitlines()) if "EPOCHS = 2" in line)
@@ -120,7 +127,7 @@ async def test_failing_check_then_hint_and_confirmed_solution(
 ) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         await pilot.press("f7")
         await wait(pilot, done(screen, "keras", "pytorch"))
         panel = screen.query_one("#exercise")
@@ -142,7 +149,7 @@ async def test_failing_check_then_hint_and_confirmed_solution(
 async def test_sections_scroll_both_editors(make_app: Callable[..., Any], wait: Any) -> None:
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         await pilot.press("f3", "f3")
         assert screen.section_index == 1
         for side in ("keras", "pytorch"):
@@ -152,7 +159,7 @@ async def test_sections_scroll_both_editors(make_app: Callable[..., Any], wait: 
         assert screen.section_index == 0
     app = make_app()
     async with app.run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)  # continues at the step the learner left
+        screen = await open_lesson(pilot, wait)  # continues at the step the learner left
         assert screen.section_index == 0
 
 
@@ -161,7 +168,7 @@ async def test_narrow_terminal_turns_sides_into_tabs(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         assert screen.narrow and screen.has_class("-narrow")
         assert screen.query_one("#narrow-tabs").display
         assert screen.query_one("#code-keras").display
@@ -171,7 +178,7 @@ async def test_narrow_terminal_turns_sides_into_tabs(
         assert screen.query_one("#code-pytorch").display
         assert not screen.query_one("#code-keras").display
     async with make_app().run_test(size=WIDE) as pilot:
-        screen = await open_lesson(pilot)
+        screen = await open_lesson(pilot, wait)
         assert not screen.narrow
         assert screen.query_one("#code-keras").display and screen.query_one("#code-pytorch").display
         assert not screen.query_one("#narrow-tabs").display

@@ -15,6 +15,6 @@ async def test_no_color_strips_colour_and_the_lesson_still_opens(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         assert app.no_color
-        assert any(isinstance(f, (NoColor, Monochrome)) for f in app._filters)
+        assert any(isinstance(f, (NoColor, Monochrome)) for f in app.get_line_filters())
         await pilot.press("enter")
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))

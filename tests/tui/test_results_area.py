@@ -1,6 +1,6 @@
 """The lesson screen's results area at 80x24: the exercise text, the solution view, the status
 bar and which Results tab a run brings forward. The built-in pack opens without running anything
-(tests that run use the fast numpy fixture pack)."""
+(tests that run use the numpy fixture pack, through the scripted engine)."""
 
 from __future__ import annotations
 
@@ -43,13 +43,13 @@ async def test_task_and_hint_show_python_as_written(
     async with app.run_test(size=NARROW) as pilot:
         await open_lesson(pilot, wait, row=2)  # 3. model: the hint names __init__
         await pilot.press("h")
-        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
         text = " ".join(screen_text(app).split())
         assert "in __init__ (initialise" in text, text
         await pilot.press("q", "home")
         await open_lesson(pilot, wait, row=0)  # 1. tensors: the task has x**2 and x**3
         await pilot.press("h")
-        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
         text = " ".join(screen_text(app).split())
         assert "y = x**2 at x = 3" in text and "y = x**3 - 4*x" in text, text
         assert "with tf.GradientTape()" in text  # a backtick span: code, still shown
@@ -66,7 +66,7 @@ async def test_the_solution_opens_as_a_scrollable_diff_against_the_learners_code
         pane.load(pane.text.replace("EPOCHS = 2", "EPOCHS = 3"))
         await pilot.press("s", "y")
         await wait(pilot, lambda: isinstance(app.screen, SolutionScreen))
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: "- EPOCHS = 3" in screen_text(app))
         text = screen_text(app)
         assert "- EPOCHS = 3" in text and "+ EPOCHS = 4" in text, text
         assert "t Take into editor" in text  # the footer names the key
@@ -80,8 +80,7 @@ async def test_the_solution_opens_as_a_scrollable_diff_against_the_learners_code
         await wait(pilot, lambda: "EPOCHS = 4" in pane.text)
         await pilot.press("s")  # seen once: no question any more
         await wait(pilot, lambda: isinstance(app.screen, SolutionScreen))
-        await pilot.pause(0.2)
-        assert "nothing to change" in screen_text(app)
+        await wait(pilot, lambda: "nothing to change" in screen_text(app))
 
 
 @pytest.mark.slow
@@ -95,12 +94,12 @@ async def test_a_long_solution_diff_scrolls_by_keys(
             screen.query_one(f"#code-{side}", CodePane).load("# started from scratch\n")
         await pilot.press("s", "y")
         await wait(pilot, lambda: isinstance(app.screen, SolutionScreen))
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
         view = app.screen.focused
         assert view is not None and view.max_scroll_y > 20  # the whole solution, added
         first = screen_text(app)
         await pilot.press("pagedown", "pagedown")
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
         assert view.scroll_y > 0 and screen_text(app) != first
         await pilot.press("escape")
         assert app.screen is screen
@@ -149,7 +148,8 @@ async def test_the_status_bar_on_screen_at_80_columns(
         screen = await open_lesson(pilot, wait)
         await pilot.press("f7")
         await wait(pilot, lambda: all(run.end is not None for run in screen.runs.values()))
-        await pilot.pause(0.6)  # the status bar ticks every 0.5 s
+        # The status bar ticks every 0.5 s: wait for the tick that shows both ends.
+        await wait(pilot, lambda: "PyTorch ok" in screen_text(app) and "Keras ok" in screen_text(app))
         line = next(line for line in screen_text(app).splitlines() if "Keras ok" in line)
         assert "│ PyTorch ok" in line and line.rstrip().endswith("(b)"), line
 
@@ -175,31 +175,30 @@ async def test_a_run_without_epoch_metrics_shows_its_predictions_not_an_empty_ch
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, wait)
         await pilot.press("f7")
-        await wait(pilot, lambda: all(run.end is not None for run in screen.runs.values()))
-        await pilot.pause(0.3)
+        await wait(pilot, lambda: not any(run.running for run in screen.runs.values()))
         assert insights(screen).active == "pane-predictions"
         await pilot.press("ctrl+t", "ctrl+t")  # the narrow layout's Results tab
-        await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
         text = screen_text(app)
         assert "run a side to see it" not in text and "PyTorch" in text, text
 
 
-@pytest.mark.slow
 async def test_a_run_never_takes_the_learner_away_from_the_tab_they_chose(
-    make_app: Callable[..., Any], wait: Any
+    make_app: Callable[..., Any], wait: Any, engine: Any
 ) -> None:
     app = make_app()
     async with app.run_test(size=NARROW) as pilot:
         screen = await open_lesson(pilot, wait)
         for side in ("keras", "pytorch"):  # solved: the check passes when the runs end
             pane = screen.query_one(f"#code-{side}", CodePane)
-            solved = pane.text.replace("EPOCHS = 2", "EPOCHS = 4")
-            pane.load("import time\ntime.sleep(1.5)  # time to choose a tab\n" + solved)
+            pane.load(pane.text.replace("EPOCHS = 2", "EPOCHS = 4"))
+        engine.hold_runs = True  # long runs: they wait before their end, time to choose a tab
         await pilot.press("f7", "f8")  # while the runs go: Chart → Compare
         assert insights(screen).active == "pane-compare"
         assert all(run.running for run in screen.runs.values())
-        await wait(pilot, lambda: all(run.end is not None for run in screen.runs.values()))
-        await pilot.pause(0.3)
+        engine.hold_runs = False
+        engine.release_all()
+        await wait(pilot, lambda: not any(run.running for run in screen.runs.values()))
         assert (
             screen.runs["keras"].state == "ok"
             and "Check passed" in screen.query_one("#exercise").check

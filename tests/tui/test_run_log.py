@@ -21,16 +21,16 @@ class LogApp(App[None]):
 
 
 async def test_capped_log_keeps_repainting_after_it_starts_dropping_lines(
-    screen_text: Callable[[Any], str],
+    screen_text: Callable[[Any], str], wait: Any
 ) -> None:
     log = RunLog(max_lines=20)
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         log.push(f"first {i}" for i in range(30))
-        await pilot.pause(0.2)
-        assert "first 29" in screen_text(app)
+        await wait(pilot, lambda: "first 29" in screen_text(app))
         log.push(f"second {i}" for i in range(5))  # the cap is reached: old lines drop
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: log.lines_seen == 35 and log.text.endswith("second 4"))
+        await pilot.wait_for_scheduled_animations()  # and a repaint after it
         screen = screen_text(app)
         assert "second 4" in screen, screen
         assert log.line_count == 20
@@ -42,33 +42,32 @@ async def test_plain_log_shows_the_bug_this_works_around(screen_text: Callable[[
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         log.write_lines(f"first {i}" for i in range(30))
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
         log.write_lines(f"second {i}" for i in range(5))
-        await pilot.pause(0.2)
+        await pilot.wait_for_scheduled_animations()
+        assert log.lines[-1] == "second 4"  # written, and yet not painted:
         assert "second 4" not in screen_text(app)
 
 
-async def test_a_flood_is_batched_and_capped() -> None:
+async def test_a_flood_is_batched_and_capped(wait: Any) -> None:
     log = RunLog(max_lines=500)
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         for chunk in range(100):
             log.push(f"line {chunk}-{i}" for i in range(1000))
-        await pilot.pause(0.3)
-        assert log.lines_seen == 100_000
+        assert log.lines_seen == 100_000  # counted as pushed, shown on the next flush
+        await wait(pilot, lambda: log.text.endswith("line 99-999"))
         assert log.line_count == 500
-        assert log.text.endswith("line 99-999")
         log.set_partial("12/18 [====>....]")
-        await pilot.pause(0.2)
-        assert "12/18" in str(log.border_subtitle)
+        await wait(pilot, lambda: "12/18" in str(log.border_subtitle))
 
 
-async def test_error_lines_are_styled() -> None:
+async def test_error_lines_are_styled(wait: Any) -> None:
     log = RunLog()
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         log.push(["fine", "ValueError: bad"])
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: log.line_count == 2)
         plain = log.render_line(0)
         error = log.render_line(1)
         assert next(iter(plain)).style != next(iter(error)).style
@@ -89,7 +88,7 @@ EPOCH_LINE = "3/3 - 0s - 9ms/step - accuracy: 0.9750 - loss: 0.0916 - val_accura
 
 
 async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown(
-    screen_text: Callable[[Any], str],
+    screen_text: Callable[[Any], str], wait: Any
 ) -> None:
     """F7 at 80 columns: the side not on screen has width 0 while its epochs arrive."""
     log = RunLog()
@@ -97,14 +96,14 @@ async def test_a_log_hidden_while_its_run_streams_folds_its_lines_once_shown(
     app = LogApp(log)
     async with app.run_test(size=(40, 10)) as pilot:
         log.push([EPOCH_LINE, "done"])
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: log.lines_seen == 2)
         log.display = True
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: "done" in screen_text(app))
         screen = screen_text(app)
         assert "0.9875" in screen, screen  # the end of the line, not cut at the edge
         assert all(len(line) <= 40 for line in log.lines)
         await pilot.resize_terminal(100, 10)  # wider again: one line each
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: len(log.lines) == 2)
         assert list(log.lines) == [EPOCH_LINE, "done"]
 
 
@@ -126,7 +125,9 @@ def traceback_lines(snippet: str, site: str) -> list[str]:
     ]
 
 
-async def test_framework_frames_and_native_log_lines_fold_under_the_learners_frames() -> None:
+async def test_framework_frames_and_native_log_lines_fold_under_the_learners_frames(
+    wait: Any,
+) -> None:
     log = RunLog()
     app = LogApp(log)
     site = "/venv/lib/python3.11/site-packages"
@@ -135,7 +136,7 @@ async def test_framework_frames_and_native_log_lines_fold_under_the_learners_fra
         log.push(printed[:7])  # a traceback can arrive in two flushes, mid-frame
         log.flush_now()
         log.push(printed[7:])
-        await pilot.pause(0.2)
+        log.flush_now()
         shown = list(log.lines)
         assert shown == [
             "Epoch 1/3",
@@ -157,7 +158,7 @@ async def test_framework_frames_and_native_log_lines_fold_under_the_learners_fra
 
 
 async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it(
-    screen_text: Callable[[Any], str],
+    screen_text: Callable[[Any], str], wait: Any
 ) -> None:
     log = RunLog()
     app = LogApp(log)
@@ -167,7 +168,7 @@ async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it(
         log.pin("✗ exception (line 53): ValueError: Input 0 of layer dense is incompatible")
         log.push(traceback_lines("/l/in_keras.py", site) * 3)
         log.push(["── failed in 3.20 s"])
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: "── failed in 3.20 s" in screen_text(app))
         screen = screen_text(app).splitlines()
         assert len(screen) == 5 and screen[-1].startswith("✗ exception (line 53): ValueError"), (
             screen
@@ -175,5 +176,5 @@ async def test_a_pinned_summary_stays_on_screen_below_what_comes_after_it(
         assert "── failed in 3.20 s" in screen[-2]
         log.reset()
         log.push(["next run"])
-        await pilot.pause(0.2)
+        await wait(pilot, lambda: log.lines_seen >= 1 and "next run" in log.text)
         assert list(log.lines) == ["next run"]

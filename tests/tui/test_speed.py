@@ -42,7 +42,7 @@ class Probe(FwlearnApp):
 
     def on_ready(self):
         seen["at_first_frame"] = sorted(m for m in LATE if m in sys.modules)
-        seen["pool_at_first_frame"] = self._pool is not None
+        seen["pool_at_first_frame"] = self.pool_started
         super().on_ready()
 
 async def main():
@@ -91,14 +91,14 @@ async def test_spares_start_only_after_the_lesson_screen_painted(
         installed={"torch", "keras", "tensorflow"},
     )
     painted: set[int] = set()
-    display = app._display
 
-    def spy(screen: Any, renderable: Any) -> None:
-        if renderable is not None:
-            painted.add(id(screen))
-        display(screen, renderable)
+    def screen_changed(screen: Any) -> None:
+        # A screen's layout-refresh signal goes out after a refresh has painted it.
+        def laid_out(laid: Any) -> None:
+            if laid.is_current:
+                painted.add(id(laid))
 
-    app._display = spy  # type: ignore[method-assign]
+        screen.screen_layout_refresh_signal.subscribe(app, laid_out, immediate=True)
 
     def want(pool: WarmPool, keys: Any) -> None:  # record instead of starting frameworks
         screen = app.screen
@@ -106,6 +106,7 @@ async def test_spares_start_only_after_the_lesson_screen_painted(
 
     monkeypatch.setattr(WarmPool, "want", want)
     async with app.run_test(size=(80, 24)) as pilot:
+        app.screen_change_signal.subscribe(app, screen_changed, immediate=True)
         await pilot.pause()
         assert not app.pool_started
         await pilot.press("enter")

@@ -20,18 +20,21 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Footer, Static, Tabs
 
 from fwlearn.frameworks import SIDES
 from fwlearn.runstate import SideRun
 from fwlearn.session import LessonSession
-from fwlearn.tui import dialogs
+from fwlearn.tui import dialogs, history, versions, watch
 from fwlearn.tui.edit_mode import EditMode
 from fwlearn.tui.editor import edit_side
-from fwlearn.tui.keys import LESSON_BINDINGS, LESSON_PALETTE
+from fwlearn.tui.failing_lines import go_to_failing_line
+from fwlearn.tui.keys import LESSON_BINDINGS, LESSON_PALETTE, key_enabled
+from fwlearn.tui.numbers import LessonNumbers
 from fwlearn.tui.results import Results, compose_results
 from fwlearn.tui.runs import Runner
 from fwlearn.tui.widgets.code_pane import CodePane
+from fwlearn.tui.widgets.lesson_tabs import LessonTabs
 from fwlearn.tui.widgets.prose_pane import ProsePane
 from fwlearn.tui.widgets.side_pane import SidePane, marker_line
 from fwlearn.tui.widgets.status_bar import StatusBar
@@ -81,12 +84,11 @@ class LessonScreen(Screen[None]):
         self.sides = {side: SidePane(side, self.session.code[side]) for side in SIDES}
         yield Static(id="lesson-title")
         yield ProsePane(id="prose")
-        tabs = [Tab(pane.label, id=f"tab-{side}") for side, pane in self.sides.items()]
-        yield Tabs(*tabs, Tab("Results", id="tab-results"), id="narrow-tabs")
+        yield LessonTabs({side: pane.label for side, pane in self.sides.items()}, id="narrow-tabs")
         with Horizontal(id="editors"):
             yield from (pane.code for pane in self.sides.values())
         with Horizontal(id="bottom"):
-            yield from (pane.log for pane in self.sides.values())
+            yield from (pane.output for pane in self.sides.values())
             yield from compose_results()
         yield StatusBar(id="status")
         yield Footer(compact=True, show_command_palette=False)
@@ -95,18 +97,19 @@ class LessonScreen(Screen[None]):
         self.add_class("-tab-keras")
         self.narrow = self.app.size.width < NARROW_BELOW
         self.results = Results(self, self.session)
+        self.numbers = LessonNumbers.attach(self)  # before the prose is first shown
         self.status = self.query_one(StatusBar)
         self.status.backend = self.fwapp.keras_backend
         self.status.versions = self.fwapp.installed_versions_line()
         for side, pane in self.sides.items():
             if problem := self.fwapp.framework_problem(self.session.framework(side)):
                 pane.cannot_run(problem)
+        versions.announce(self)  # the lesson's code changed since the learner edited it
         self.go_to_section(self.session.open())
         self._want_spares()
         self.set_interval(0.5, self.save_edits, name="save-edits")
         self.set_interval(0.5, self.runner.tick, name="elapsed")
-        # Reading mode: the explanation has the focus, so one-key commands work at once and
-        # nothing typed lands in the code until the learner asks to edit (e / Enter / a click).
+        # Reading mode: one-key commands work at once; typing reaches code only after e/Enter/click.
         self.query_one("#prose", ProsePane).focus()
 
     def on_unmount(self) -> None:
@@ -133,21 +136,10 @@ class LessonScreen(Screen[None]):
             self.tab = event.tab.id.removeprefix("tab-")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Which keys exist now (the footer shows only these): ``Next tab`` when narrow, ``Edit``
-        in reading mode, Esc's "Done" while editing, its "Cancel" while a run goes."""
-        if action == "next_tab":
-            return self.narrow
-        if action == "edit":
-            return self.editing is None
-        if action == "stop_editing":
-            return self.editing is not None
-        if action == "cancel":
-            return self.editing is None and bool(self.session.active)
-        return True
+        return key_enabled(self, action)  # which keys exist now: keys.py
 
     def action_next_tab(self) -> None:
-        order = [*SIDES, "results"]
-        self.show_tab(order[(order.index(self.tab) + 1) % len(order)])
+        self.show_tab(self.query_one(LessonTabs).after(self.tab))
 
     def action_next_insight(self) -> None:
         """Cycle the results without a mouse (narrow: bring the Results tab forward too)."""
@@ -243,12 +235,19 @@ class LessonScreen(Screen[None]):
     def action_undo(self) -> None:
         dialogs.undo(self)
 
+    action_go_to_error = go_to_failing_line  # g: the failing line, then each caller
+
     def action_hint(self) -> None:
         self.results.show_hint()
         self.show_results()
 
     def action_show_solution(self) -> None:
         dialogs.show_solution(self)
+
+    def action_new_version(self) -> None:
+        versions.show_new_version(self, self.mode.current_side())
+
+    action_history, action_toggle_watch = history.open_history, watch.toggle  # H, w: keys.py
 
     # -- runs (runs.py) -------------------------------------------------------------------------
 
@@ -261,8 +260,7 @@ class LessonScreen(Screen[None]):
             self.start_run(side)
 
     def start_run(self, side: str) -> bool:
-        """Start ``side``'s code as it is in the editor; False (and a note) if it cannot run."""
-        return self.runner.start(side)
+        return self.runner.start(side)  # False (and a note) when it cannot run
 
     def action_cancel(self) -> None:
         """Esc in reading mode (while editing, Esc only leaves the editor): cancel the focused
@@ -280,8 +278,6 @@ class LessonScreen(Screen[None]):
 
     def action_toggle_framework_lines(self) -> None:
         self.sides[self.mode.current_side()].log.action_toggle_fold()
-
-    # -- other actions --------------------------------------------------------------------------
 
     def _want_spares(self) -> None:
         self.save_edits()  # the spares follow the code's framework as it is now

@@ -5,12 +5,16 @@ and could not scroll. What a learner wants from it is what to change, so each si
 diff (``difflib``, 3 lines of context) of *their current code* against the solution, with Python
 colours kept and ``+``/``-`` lines tinted; the view scrolls by keys and wheel. ``t`` closes it
 with the side, and the lesson screen takes that side's solution (it asks, and ``u`` undoes).
+
+``NewVersionScreen`` is the same view for another question: the lesson's starting file changed
+since the learner edited it (``tui/versions.py``), so the diff is their code against the new
+shipped file, ``t`` takes that, and ``k`` keeps theirs.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.console import Group
@@ -37,9 +41,9 @@ def highlighted_lines(code: str) -> list[Text]:
     return list(lines)[: len(code.splitlines())]
 
 
-def diff_lines(mine: str, solution: str) -> list[Text]:
-    """A unified diff of ``mine`` → ``solution``, one styled ``Text`` per line: hunk headers,
-    then ``  ``/``- ``/``+ `` and the highlighted code."""
+def diff_lines(mine: str, solution: str, other: str = "solution") -> list[Text]:
+    """A unified diff of ``mine`` → ``solution``, one styled ``Text`` per line: hunk headers
+    (naming the target ``other``), then ``  ``/``- ``/``+ `` and the highlighted code."""
     a, b = mine.splitlines(), solution.splitlines()
     a_hl, b_hl = highlighted_lines(mine), highlighted_lines(solution)
     out: list[Text] = []
@@ -48,7 +52,7 @@ def diff_lines(mine: str, solution: str) -> list[Text]:
         first, last = group[0], group[-1]
         out.append(
             Text(
-                f"@@ your lines {first[1] + 1}-{last[2]} · solution lines {first[3] + 1}-{last[4]} @@",
+                f"@@ your lines {first[1] + 1}-{last[2]} · {other} lines {first[3] + 1}-{last[4]} @@",
                 style="bold cyan",
             )
         )
@@ -72,6 +76,9 @@ def _marked(sign: str, line: Text, background: str) -> Text:
 class SolutionScreen(Screen[str | None]):
     """One tab per side of the exercise; dismisses with the side to take, or None."""
 
+    OTHER = "solution"  # what the diff leads to, in its hunk headers
+    SAME = SAME
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,s", "close", "Close"),
         Binding("t", "take", "Take into editor"),
@@ -93,16 +100,20 @@ class SolutionScreen(Screen[str | None]):
     SolutionScreen .solution-view:focus { background-tint: $foreground 3%; }
     """
 
-    def __init__(self, title: str, sides: Mapping[str, tuple[str, str, str]]) -> None:
-        """``sides``: side → (label, the learner's code, the solution)."""
+    def __init__(
+        self, title: str, sides: Mapping[str, tuple[str, str, str]], initial: str | None = None
+    ) -> None:
+        """``sides``: side → (label, the learner's code, the solution); ``initial``: the side
+        shown first (default: the first)."""
         super().__init__()
         self.title_text = title
         self.sides = dict(sides)
+        self.initial = f"solution-{initial}" if initial in self.sides else ""
         self.whole = False
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text, id="solution-title")
-        with TabbedContent(id="solution-sides"):
+        with TabbedContent(id="solution-sides", initial=self.initial):
             for side, (label, _mine, _solution) in self.sides.items():
                 with TabPane(label, id=f"solution-{side}"):
                     view = VerticalScroll(classes="solution-view", id=f"view-{side}")
@@ -120,7 +131,7 @@ class SolutionScreen(Screen[str | None]):
             if self.whole:
                 body: list[Text] = [Text("  ") + line for line in highlighted_lines(solution)]
             else:
-                body = diff_lines(mine, solution) or [Text(SAME, style="bold")]
+                body = diff_lines(mine, solution, self.OTHER) or [Text(self.SAME, style="bold")]
             self.query_one(f"#diff-{side}", Static).update(Group(*body))
 
     def current_side(self) -> str:
@@ -151,4 +162,32 @@ class SolutionScreen(Screen[str | None]):
         self.dismiss(self.current_side())
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class NewVersionScreen(SolutionScreen):
+    """The lesson's new starting file as changes to the learner's edit of the old one (one tab
+    per outdated side): ``t`` dismisses with the side to take it into (the lesson screen asks;
+    ``u`` undoes), ``k`` keeps the learner's code (``on_keep(side)``) and closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "take", "Take new version"),
+        Binding("k", "keep", "Keep mine"),
+    ]
+    OTHER = "new version"
+    SAME = "Your code is the same as the lesson's new version."
+
+    def __init__(
+        self,
+        title: str,
+        sides: Mapping[str, tuple[str, str, str]],
+        on_keep: Callable[[str], None],
+        initial: str | None = None,
+    ) -> None:
+        """``sides``: side → (label, the learner's code, the new shipped file)."""
+        super().__init__(title, sides, initial)
+        self.on_keep = on_keep
+
+    def action_keep(self) -> None:
+        self.on_keep(self.current_side())
         self.dismiss(None)

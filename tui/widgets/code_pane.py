@@ -5,35 +5,70 @@ one-key commands (``q``, ``?``, ``h``, ``s``, ``r``) would be typed into the cod
 read-only ``TextArea`` consumes no key (``check_consume_key`` is False), so letters reach the
 screen's bindings and Tab moves the focus; the cursor still moves, so the code can be read by
 keyboard. The screen switches one pane at a time to editing (``editing = True``).
+
+The failing line of the last run is marked in the gutter (``CodeEditor.error_row``): a ✗ after
+its number, in the error colour. It used to be a selection, which vanished as soon as the cursor
+moved; the mark stays until the next run, a reload of the code, or an edit of that line.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import TextArea
 
-LABELS = {"keras": "Keras", "pytorch": "PyTorch"}
+from fwlearn.frameworks import SIDE_LABELS
+
 # TextArea binds F6 (select line) and F7 (select all); the lesson screen's priority F6/F7 (run)
 # win anyway, but the footer would list them first whenever an editor has the focus, so its
 # order changed with the focus ("f6 f7 f5"). The editor drops them; nothing else is lost.
 _SCREEN_KEYS = {"f6", "f7"}
 
 
+ERROR_MARK = "✗"  # a glyph, not only a colour: it reads under NO_COLOR too
+
+
 class CodeEditor(TextArea, inherit_bindings=False):
-    """``TextArea`` without the function-key bindings the lesson screen uses."""
+    """``TextArea`` without the function-key bindings the lesson screen uses, and with the
+    failing line's mark in the gutter (TextArea has no API for a gutter mark)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         binding
         for binding in TextArea.BINDINGS
         if not (isinstance(binding, Binding) and binding.key in _SCREEN_KEYS)
     ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*TextArea.COMPONENT_CLASSES, "code-editor--error"}
+    DEFAULT_CSS = """
+    CodeEditor > .code-editor--error { color: $text-error; background: $error-muted; }
+    CodeEditor > .code-editor--error { text-style: bold; }
+    """
+
+    error_row: reactive[int | None] = reactive(None)  # 0-based; None: no mark
+
+    def render_line(self, y: int) -> Strip:
+        """TextArea's line (cached by TextArea), with the mark put into the gutter's margin:
+        ``12  code`` becomes ``12✗ code``. Only the marked row pays for the rebuilt gutter."""
+        strip = super().render_line(y)
+        row = self.error_row
+        if row is None or not self.show_line_numbers or row >= self.document.line_count:
+            return strip
+        if self.wrapped_document.location_to_offset((row, 0)).y != self.scroll_offset.y + y:
+            return strip
+        width = self.gutter_width
+        number = f"{row + self.line_number_start:>{width - 2}}{ERROR_MARK} "
+        style = self.get_component_rich_style("code-editor--error")
+        return Strip.join([Strip([Segment(number, style)], width), strip.crop(width)])
+
+    def watch_error_row(self) -> None:
+        self.refresh()
 
 
 class CodePane(Vertical, can_focus=False):
@@ -64,8 +99,10 @@ class CodePane(Vertical, can_focus=False):
         self.side = side
         self._initial = text
         self._echoes = 0  # TextArea.Changed messages still to come from load() calls
-        self._editor: TextArea | None = None
-        self.border_title = LABELS.get(side, side)
+        self._editor: CodeEditor | None = None
+        self._marked = ""  # the marked line's text, to tell when the learner edits it
+        self._line_count = 0
+        self.border_title = SIDE_LABELS.get(side, side)
 
     def compose(self) -> ComposeResult:
         editor = CodeEditor.code_editor(
@@ -76,12 +113,13 @@ class CodePane(Vertical, can_focus=False):
             read_only=True,
             id=f"editor-{self.side}",
         )
+        assert isinstance(editor, CodeEditor)  # code_editor() is typed as making a TextArea
         editor.cursor_blink = False  # steadier snapshots, and less repainting over SSH
         self._editor = editor
         yield editor
 
     @property
-    def editor(self) -> TextArea:
+    def editor(self) -> CodeEditor:
         """Kept, not queried: the screen saves the text while closing, after unmounting."""
         if self._editor is None:
             raise RuntimeError("CodePane.editor before compose")
@@ -95,6 +133,7 @@ class CodePane(Vertical, can_focus=False):
         """Replace the code without it counting as a learner edit. ``load_text`` posts one
         ``Changed`` that arrives later, so a flag around the call would not catch it."""
         self._echoes += 1
+        self.clear_mark()  # a reset or a taken solution: the mark was for other code
         self.editor.load_text(text)
 
     def show_line(self, line: int) -> None:
@@ -105,11 +144,45 @@ class CodePane(Vertical, can_focus=False):
         editor.scroll_to(y=row, animate=False, immediate=True)
 
     def mark_line(self, line: int) -> None:
-        """Select the failing line so it stands out, and bring it into view."""
+        """Mark the failing 1-based ``line`` in the gutter, and bring it into view."""
+        editor = self.editor
+        document = editor.document
+        row = max(0, min(line - 1, document.line_count - 1))
+        editor.error_row = row
+        self._marked, self._line_count = document.get_line(row), document.line_count
+        self.go_to(line)
+
+    def clear_mark(self) -> None:
+        self.editor.error_row = None
+
+    @property
+    def marked_line(self) -> int | None:
+        """The 1-based line marked as failing, None when there is no mark."""
+        row = self.editor.error_row
+        return None if row is None else row + 1
+
+    def go_to(self, line: int) -> None:
+        """Cursor to the start of 1-based ``line``, two lines of context above it."""
         editor = self.editor
         row = max(0, min(line - 1, editor.document.line_count - 1))
-        editor.select_line(row)
+        editor.move_cursor((row, 0))
         editor.scroll_to(y=max(0, row - 2), animate=False, immediate=True)
+
+    def _follow_edit(self) -> None:
+        """Keep the mark on its line through edits elsewhere (lines added or removed above it
+        move it); an edit of the line itself clears it: what failed there is gone."""
+        row = self.editor.error_row
+        if row is None:
+            return
+        document = self.editor.document
+        moved = row + document.line_count - self._line_count
+        self._line_count = document.line_count
+        if row < document.line_count and document.get_line(row) == self._marked:
+            return
+        if 0 <= moved < document.line_count and document.get_line(moved) == self._marked:
+            self.editor.error_row = moved
+        else:
+            self.clear_mark()
 
     def watch_note(self) -> None:
         self._retitle()
@@ -120,7 +193,7 @@ class CodePane(Vertical, can_focus=False):
         self._retitle()
 
     def _retitle(self) -> None:
-        label = LABELS.get(self.side, self.side)
+        label = SIDE_LABELS.get(self.side, self.side)
         self.border_title = f"{label} · {self.note}" if self.note else label
         self.border_subtitle = "editing · Esc: done" if self.editing else "e: edit"
 
@@ -135,4 +208,5 @@ class CodePane(Vertical, can_focus=False):
         if self._echoes:
             self._echoes -= 1
         else:
+            self._follow_edit()
             self.post_message(self.Edited(self.side, event.text_area.text))

@@ -46,6 +46,7 @@ def check_markdown(check: CheckState, sides: Iterable[str], labels: dict[str, st
             lines.append(f"- {labels.get(side, side)}: not run yet")
         else:
             lines.extend(f"- {literal(message)}" for message in verdict.messages)
+    lines.extend(f"- {literal(message)}" for message in check.others)
     heading = ""
     if check.overall is not None:
         heading = "**Check passed.**" if check.overall else "**Check not passed yet.**"

@@ -14,8 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from fwlearn.frameworks import SIDES
-from fwlearn.tui.widgets.code_pane import LABELS
+from fwlearn.frameworks import SIDE_LABELS, SIDES
 
 COLUMNS = ("side", "input", "predicted", "actual", "")
 EMPTY = "No predictions yet: run a side whose program calls report_predictions(...)"
@@ -49,7 +48,7 @@ class PredictionsTable(DataTable[Text]):
                     *(
                         Text(cell)
                         for cell in (
-                            LABELS.get(name, name),
+                            SIDE_LABELS.get(name, name),
                             _fmt(row.get("input")),
                             _fmt(predicted),
                             _fmt(actual),

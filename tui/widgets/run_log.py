@@ -155,8 +155,11 @@ class RunLog(Log):
         else:
             shown, self._folder = fold_all(self._printed, FOLD_KEY)
         width = self._folded_for = self._width_now()
-        self.clear()
+        following = self.is_vertical_scroll_end  # after clear() it is False: the view stayed
+        self.clear()  # at the old offset and the pinned summary could end below it
         self._write(_wrap([*shown, *self._pinned], width))
+        if following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _write(self, lines: list[str]) -> None:
         pruned = self.max_lines is not None and self.line_count + len(lines) > self.max_lines

@@ -10,6 +10,8 @@ It is a controller, not a container: the wide layout puts both code panes in one
 logs under them (with the results beside the logs), so a side's two widgets have no common
 parent. Making each side a column would change that layout and every snapshot for no gain in
 behaviour; owning the widgets logically keeps the layout and still gives each side one home.
+The log alone is wrapped (``output``: the log with the line that answers the program's
+``input()`` and pdb under it, hidden until a run asks), which leaves the layout as it was.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from fwlearn.engine import End, Error, Event, Output, Start, Warning
+from fwlearn.engine.events import InputWanted
+from fwlearn.frameworks import SIDE_LABELS
 from fwlearn.lessons import section_line
 from fwlearn.runstate import SideRun
-from fwlearn.tui.widgets.code_pane import LABELS, CodePane
+from fwlearn.tui.failing_lines import FailingLines
+from fwlearn.tui.widgets.code_pane import CodePane
+from fwlearn.tui.widgets.input_line import InputLine, SideOutput
 from fwlearn.tui.widgets.run_log import RunLog
 
 
@@ -34,10 +40,15 @@ class SidePane:
 
     def __init__(self, side: str, code: str) -> None:
         self.side = side
-        self.label = LABELS.get(side, side)
+        self.label = SIDE_LABELS.get(side, side)
         self.code = CodePane(side, code, id=f"code-{side}")
         self.log = RunLog(id=f"log-{side}", classes=f"-{side}")
         self.log.border_title = f"{self.label} output"
+        # The log with the line that answers the program's input() / pdb under it (the screen
+        # lays out ``output`` where the log alone was).
+        self.input = InputLine(side, id=f"input-{side}")
+        self.output = SideOutput(self.log, self.input, id=f"output-{side}", classes=f"-{side}")
+        self.failure: FailingLines | None = None  # where the last run failed in the code (g)
 
     @property
     def text(self) -> str:
@@ -82,8 +93,8 @@ class SidePane:
         backend = f" on {keras_backend}" if keras_backend else ""
         self.log.push([f"▶ {self.label}{backend}: starting…"])
         self.code.note = "running"
-        editor = self.code.editor
-        editor.selection = editor.selection  # drop a previous error mark's selection
+        self.code.clear_mark()  # the last run's failing line
+        self.failure = None
 
     def apply(self, event: Event) -> None:
         """The per-side part of one engine event (the chart, table and status are not)."""
@@ -102,9 +113,15 @@ class SidePane:
             # The summary is pinned last: the traceback arriving after it must not hide it.
             where = f" (line {event.line})" if event.line else ""
             log.pin(f"✗ {event.kind}{where}: {event.message}")
+            self.failure = FailingLines.of(event)
+            if self.failure is not None:  # the frames in the learner's file, g to go to each
+                log.pin(self.failure.listing())
             if event.line:
                 self.code.mark_line(event.line)
+        elif isinstance(event, InputWanted):
+            self.input.wanted(event.prompt)
         elif isinstance(event, End):
+            self.input.detach()
             log.push([f"── {event.status} in {event.wall:.2f} s"])
 
     def tick(self, run: SideRun) -> str:
@@ -125,6 +142,7 @@ class SidePane:
         """fwlearn itself failed to run this side (an engine bug): said, not raised."""
         self.log.push([f"✗ fwlearn could not run this: {error!r}"])
         self.code.note = "failed to start"
+        self.input.detach()
 
     def cancelling(self) -> None:
         self.log.push(["! cancelling…"])

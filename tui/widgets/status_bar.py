@@ -8,6 +8,8 @@ forms put the run states first.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -50,6 +52,8 @@ class StatusBar(Static):
             f"PyTorch: {self.pytorch_state}",
         ]
         states = [f"Keras {self.keras_state}", f"PyTorch {self.pytorch_state}"]
+        terse = [f"K {self.keras_state}", f"PT {self.pytorch_state}"]
+        gpu = short_device(device)
         backend = SHORT_BACKEND.get(self.backend, self.backend)
         warn: list[str] = []
         short_warn: list[str] = []
@@ -62,8 +66,10 @@ class StatusBar(Static):
             SEP.join(full),
             SEP.join([*states, device, f"backend {self.backend} (b)", *warn]),
             SEP.join([*states, device, f"{backend} (b)", *warn]),
+            SEP.join([*states, gpu, f"{backend} (b)", *short_warn]),
             SEP.join([*states, f"{backend} (b)", *short_warn]),
-            SEP.join([f"K {self.keras_state}", f"PT {self.pytorch_state}", f"{backend} (b)"]),
+            SEP.join([*terse, gpu, f"{backend} (b)"]),
+            SEP.join([*terse, f"{backend} (b)"]),
         ]
         return forms
 
@@ -75,5 +81,16 @@ class StatusBar(Static):
 
 
 def describe_device(device: str) -> str:
-    """``cpu`` → ``CPU``; CUDA devices keep the name the engine reported."""
+    """``cpu`` → ``CPU``; CUDA devices keep the name and memory the engine reported
+    (``cuda:0 (NVIDIA H200, 140 GiB)``, ``engine.worker.cuda_label``)."""
     return "CPU" if device.lower() == "cpu" else device
+
+
+CUDA_LABEL = re.compile(r"^cuda:\d+ \((?:NVIDIA )?(?P<name>.+)\)$")
+
+
+def short_device(device: str) -> str:
+    """The GPU by name where a whole "cuda:0 (NVIDIA H200, 140 GiB)" does not fit: "H200 140
+    GiB". Anything else is shown as it came."""
+    match = CUDA_LABEL.match(device)
+    return match["name"].replace(",", "") if match else device
