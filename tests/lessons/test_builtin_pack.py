@@ -1,13 +1,13 @@
 """The built-in course: every program runs, reports, and every exercise check behaves.
 
-This is the slow, real one (~1-2 min on 2 cores): `fwlearn check` over the whole pack, and
+This is the slow, real one: `fwlearn check` over the whole pack on both Keras backends, and
 each program under plain `python`, as a learner who copies a file out would run it.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -32,11 +32,9 @@ CURRICULUM = [
     "custom-loss",
     "custom-layer",
     "rnn",
+    "one-step",
 ]
-ROW = re.compile(
-    r"^(?P<lesson>[\w-]+)\s+(?P<side>keras|pytorch)\s+(?P<what>start|solution)\s+"
-    r"(?P<status>\w+)\s+(?P<check>\w+)\s+(?P<secs>[\d.]+)s"
-)
+KERAS_BACKENDS_CHECKED = {"tensorflow", "torch"}
 
 
 def test_the_pack_is_the_curriculum_and_loads_cleanly() -> None:
@@ -47,25 +45,39 @@ def test_the_pack_is_the_curriculum_and_loads_cleanly() -> None:
         assert lesson.pitfalls, lesson.id
         assert lesson.exercise.task and lesson.exercise.hint and lesson.exercise.checks
         assert set(lesson.files) == {"keras", "pytorch"}
+        # Every edited side ships a wrong answer that `fwlearn check` proves is refused.
+        wrong_sides = {answer.side for answer in lesson.exercise.wrong}
+        assert set(lesson.exercise.sides) <= wrong_sides, lesson.id
 
 
 def test_fwlearn_check_passes_on_the_builtin_pack() -> None:
+    """Every program on every Keras backend: starts fail, solutions pass, wrong answers are
+    refused, and every number the prose quotes agrees with its run (check's prose pass)."""
     done = subprocess.run(
-        [sys.executable, "-m", "fwlearn", "check", "--jobs", "2"],
+        [sys.executable, "-m", "fwlearn", "check", "--jobs", "2", "--json"],
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "COLUMNS": "120"},
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "all good: 10 lessons, 40 runs" in done.stdout
-    rows = [m.groupdict() for line in done.stdout.splitlines() if (m := ROW.match(line))]
-    assert len(rows) == 40
-    for row in rows:
-        assert row["status"] == "ok", row
-        # The starting code fails the exercise check, the solution passes it.
-        assert row["check"] == ("fail" if row["what"] == "start" else "pass"), row
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads(done.stdout)
+    assert report["ok"] and not report["problems"], report["problems"]
+    rows = report["runs"]
     assert {row["lesson"] for row in rows} == set(CURRICULUM)
+    for row in rows:
+        assert row["check"] == row["expected"], row
+        if not row["what"].startswith("wrong:"):
+            assert row["status"] == "ok", row
+        assert row["check"] == ("pass" if row["what"] == "solution" else "fail"), row
+    # Each Keras program ran on each backend, the same programs on both.
+    keras = [row for row in rows if row["side"] == "keras"]
+    by_backend = {
+        backend: {(r["lesson"], r["what"]) for r in keras if r["backend"] == backend}
+        for backend in KERAS_BACKENDS_CHECKED
+    }
+    assert by_backend["tensorflow"] and by_backend["tensorflow"] == by_backend["torch"]
+    assert {row["backend"] for row in keras} == KERAS_BACKENDS_CHECKED
+    assert any(row["what"].startswith("wrong:") for row in rows)
 
 
 def _plain_python(path: Path) -> subprocess.CompletedProcess[str]:
@@ -87,7 +99,7 @@ def _plain_python(path: Path) -> subprocess.CompletedProcess[str]:
 def test_every_program_runs_under_plain_python(side: str) -> None:
     """`python in_keras.py` in the lesson folder works: the helpers are silent no-ops."""
     paths = sorted(builtin_pack_dir().glob(f"*/{CODE_FILES[side]}"))
-    assert len(paths) == 10
+    assert len(paths) == len(CURRICULUM)
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(_plain_python, paths))
     failures = {

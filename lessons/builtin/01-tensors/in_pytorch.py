@@ -13,12 +13,14 @@ a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # from nested lists
 zeros = torch.zeros(2, 3)
 steps = torch.arange(6)  # 0, 1, ..., 5
 noise = torch.randn(2, 3)  # standard normal, reproducible after manual_seed
+print("a is a", type(a).__module__, type(a).__name__)
 print("a =", a)
 print("steps =", steps)
 print("noise =", noise)
+report_fact("noise_first", noise[0, 0].item())
 
 # %% Shape and dtype
-print("a.shape:", a.shape, "a.dtype:", a.dtype)
+print("a.shape:", a.shape, "a.dtype:", a.dtype, "- NumPy would pick", np.array([1.0]).dtype)
 print("steps.dtype:", steps.dtype)  # Python ints become int64
 b = a.reshape(3, 2)
 print("a @ b =", a @ b)  # matrix product, shape (2, 2)
@@ -40,12 +42,22 @@ copied = torch.tensor(arr)  # makes a copy
 arr[0] = 100.0
 print("from_numpy sees the change:", shared)
 print("torch.tensor does not:     ", copied)
-print("back to NumPy:", a.numpy(), type(a.numpy()).__name__)
+back = copied.numpy()  # a CPU tensor's .numpy() shares memory too
+back[2] = -1.0
+print("after changing .numpy()'s array:", copied)
 report_fact("shares_memory", bool(shared[0] == 100.0))
+report_fact("shared_first", shared[0].item())
+report_fact("numpy_shares", bool(copied[2] == -1.0))
 
 # %% Gradients
 x = torch.tensor(3.0, requires_grad=True)  # autograd records what happens to x
 y = x**2
 y.backward()  # dy/dx, stored in x.grad
 print("y =", y.item(), " dy/dx at x = 3:", x.grad.item())
+report_fact("y", y.item())
 report_fact("grad", x.grad.item())
+
+try:
+    torch.tensor(3, requires_grad=True)  # an integer
+except RuntimeError as err:
+    print("integer tensor:", err)

@@ -1,6 +1,7 @@
 """Loading data for Keras: pandas, scikit-learn's train_test_split, tf.data."""
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 from sklearn.model_selection import train_test_split
@@ -23,6 +24,7 @@ print(f"train {len(x_train)} rows, test {len(x_test)} rows")
 print(f"class 1 in train: {y_train.mean():.3f}")
 report_fact("train_rows", len(x_train))
 report_fact("test_rows", len(x_test))
+report_fact("train_class1", float(y_train.mean()))
 
 # %% Batches
 train_ds = (
@@ -36,3 +38,8 @@ print("one batch:", tuple(xb.shape), xb.dtype, tuple(yb.shape), yb.dtype)
 print(f"{len(train_ds)} training batches, {len(test_ds)} test batches per epoch")
 report_fact("batch_shape", list(xb.shape))
 report_fact("train_batches", len(train_ds))
+report_fact("reshuffles", not np.array_equal(xb, next(iter(train_ds))[0]))  # a second pass
+
+# how far the batch's last column is from the distance to the origin (0 once r is added)
+xb = xb.numpy()
+report_fact("r_error", float(np.abs(xb[:, -1] - np.hypot(xb[:, 0], xb[:, 1])).max()))

@@ -3,7 +3,7 @@
 import keras
 import pandas as pd
 
-from fwlearn import report_predictions
+from fwlearn import report_fact, report_predictions
 
 keras.utils.set_random_seed(0)  # seeds Python, NumPy and the backend in one call
 
@@ -43,6 +43,19 @@ history = model.fit(
     shuffle=True,  # shuffles the training part every epoch
     verbose=2,  # one line per epoch
 )
+report_fact("epochs_trained", len(history.history["loss"]))
+
+# %% Optimizer or initialisation?
+# The PyTorch side differs in two ways, not one: its optimizer, and how its layers start.
+first = model.layers[0]
+print(
+    "weights start as",
+    type(first.kernel_initializer).__name__,
+    "- biases as",
+    type(first.bias_initializer).__name__,
+)
+report_fact("kernel_initializer", type(first.kernel_initializer).__name__)
+report_fact("bias_initializer", type(first.bias_initializer).__name__)
 
 # %% Predict
 x_new, y_new = x_test[:8], y_test[:8]  # 8 rows it never trained on, the same on both sides

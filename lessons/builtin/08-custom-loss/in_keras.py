@@ -41,6 +41,9 @@ value = float(loss_fn(y_true, y_pred))
 expected = (0.25 + 0 + 1) / 3 + ALPHA * (0.5 + 0 + 1) / 3  # mse 0.4167 + alpha * l1 0.5
 print(f"loss {value:.4f}, by hand {expected:.4f}")
 report_fact("hand_check_loss", value)
+builtin = float(keras.losses.MeanSquaredError()(y_true, y_pred))  # the same two shapes
+print(f"built-in MeanSquaredError {builtin:.4f} (by hand 0.4167)")
+report_fact("builtin_mse", builtin)
 
 # %% Train
 model = keras.Sequential(
@@ -61,3 +64,17 @@ model.fit(X_train, y_train, epochs=20, batch_size=32, validation_split=0.1, verb
 results = model.evaluate(X_test, y_test, verbose=0, return_dict=True)
 print(f"test loss {results['loss']:.4f}, test mse {results['mse']:.4f}")
 print(f"variance of y_test (the mse of always predicting the mean): {y_test.var():.4f}")
+report_fact("mean_baseline_mse", y_test.var())
+
+# %% The article's sum
+# The article's PyTorch loss sums the L1 term (torch.sum). Same errors, both terms:
+errors = model.predict(X_test, verbose=0).reshape(-1) - y_test  # aligned: (200,)
+terms = {
+    "mse_term": np.mean(errors**2),
+    "l1_mean_term": ALPHA * np.mean(np.abs(errors)),  # this lesson: alpha * mean
+    "l1_sum_term_32": ALPHA * np.sum(np.abs(errors[:32])),  # the article: alpha * sum, batch 32
+    "l1_sum_term_200": ALPHA * np.sum(np.abs(errors)),  # the same sum over all 200 test rows
+}
+for name, value in terms.items():
+    print(f"{name:16} {value:.4f}")
+    report_fact(name, value)

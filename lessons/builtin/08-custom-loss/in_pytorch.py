@@ -44,6 +44,9 @@ value = loss_fn(y_pred, y_true).item()
 expected = (0.25 + 0 + 1) / 3 + ALPHA * (0.5 + 0 + 1) / 3  # mse 0.4167 + alpha * l1 0.5
 print(f"loss {value:.4f}, by hand {expected:.4f}")
 report_fact("hand_check_loss", value)
+builtin = nn.functional.mse_loss(y_pred, y_true).item()  # the same two shapes: it warns
+print(f"built-in mse_loss {builtin:.4f} (by hand 0.4167)")
+report_fact("builtin_mse", builtin)
 
 # %% Train
 model = nn.Sequential(nn.Linear(3, 32), nn.ReLU(), nn.Linear(32, 1))
@@ -82,3 +85,18 @@ report(split="test", loss=test_loss, mse=test_mse)
 print(f"test loss {test_loss:.4f}, test mse {test_mse:.4f}")
 baseline = y_test.var(correction=0)  # population variance, as NumPy computes it
 print(f"variance of y_test (the mse of always predicting the mean): {baseline:.4f}")
+report_fact("mean_baseline_mse", baseline)
+
+# %% The article's sum
+# The article writes the L1 term as torch.sum(torch.abs(...)). Same errors, both terms:
+with torch.no_grad():
+    errors = model(X_test).reshape(-1) - y_test  # aligned: (200,)
+terms = {
+    "mse_term": torch.mean(errors**2),
+    "l1_mean_term": ALPHA * torch.mean(torch.abs(errors)),  # this lesson: alpha * mean
+    "l1_sum_term_32": ALPHA * torch.sum(torch.abs(errors[:32])),  # the article, batch 32
+    "l1_sum_term_200": ALPHA * torch.sum(torch.abs(errors)),  # the same sum, 200 test rows
+}
+for name, value in terms.items():
+    print(f"{name:16} {value.item():.4f}")
+    report_fact(name, value.item())

@@ -78,23 +78,29 @@ count = sum(p.numel() for p in model.parameters())
 print(f"trainable weights: {shapes} = {count} parameters")
 print(f"final epoch: val_loss {val_loss:.4f}, val_accuracy {val_accuracy:.4f}")
 report_fact("weight_shapes", shapes)
+with torch.no_grad():
+    zero_logits = model(torch.zeros(1, 4))
+print("logits for the average flower (all inputs 0):", zero_logits.numpy().round(4))
+report_fact("zero_input_logit", zero_logits.abs().max().item())
 
 
 # %% The articles' version
-class BrokenLinear(nn.Module):
+class ArticleLinear(nn.Module):
+    """The articles' layer: a weight of shape (units,), and a matrix product."""
+
     def __init__(self, units):
         super().__init__()
-        self.w = nn.Parameter(torch.randn(units))  # (units,) only
+        self.w = nn.Parameter(torch.randn(units))  # (units,) only: no input size
 
     def forward(self, x):
-        return x * self.w  # elementwise, not a matrix product
+        return torch.matmul(x, self.w)  # a 1-D second argument is a vector
 
 
-try:
-    BrokenLinear(16)(X_train[:2])  # (2, 4) * (16,)
-except RuntimeError as error:
-    message = str(error).strip().splitlines()[0]
-    print(f"BrokenLinear(16): {type(error).__name__}: {message}")
-    report_fact("broken_layer_error", type(error).__name__)
-scaled = BrokenLinear(4)(X_train[:2])  # runs when units happens to equal the input size...
-print("BrokenLinear(4) output", tuple(scaled.shape), "from only 4 weights: it scales each input")
+for units in (16, 4):  # the input has 4 features
+    try:
+        output = ArticleLinear(units)(X_train[:2])  # x: (2, 4), w: (units,)
+        print(f"ArticleLinear({units}) -> output shape {tuple(output.shape)}")
+        report_fact(f"article_layer_{units}", list(output.shape))
+    except RuntimeError as error:
+        print(f"ArticleLinear({units}) -> RuntimeError: {str(error).splitlines()[0]}")
+        report_fact(f"article_layer_{units}", type(error).__name__)

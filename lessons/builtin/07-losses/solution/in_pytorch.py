@@ -6,7 +6,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from fwlearn import report, report_fact
+from fwlearn import report, report_fact, run_label
 
 np.random.seed(0)
 torch.manual_seed(0)
@@ -32,7 +32,7 @@ def make_model(softmax_output):
     return nn.Sequential(*layers)
 
 
-def train(model, loss_fn, report_epochs=False):
+def train(model, loss_fn):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     shuffle = torch.Generator().manual_seed(0)
     for epoch in range(1, EPOCHS + 1):
@@ -53,29 +53,53 @@ def train(model, loss_fn, report_epochs=False):
             output = model(X_val)
             val_loss = loss_fn(output, y_val).item()
             val_accuracy = (output.argmax(dim=1) == y_val).float().mean().item()
-        if report_epochs:
-            report(
-                epoch=epoch, loss=total / len(order), accuracy=correct / len(order),
-                val_loss=val_loss, val_accuracy=val_accuracy,
-            )  # fmt: skip
+        report(
+            epoch=epoch, loss=total / len(order), accuracy=correct / len(order),
+            val_loss=val_loss, val_accuracy=val_accuracy,
+        )  # fmt: skip
     return total / len(order), val_accuracy
 
 
+def loss_mismatch(model, loss_fn):
+    """|the loss - the cross-entropy of the model's own probabilities|: 0 if they agree."""
+    with torch.no_grad():
+        outputs = model(X_val)
+        is_probability = outputs.min() >= 0 and torch.allclose(
+            outputs.sum(dim=1), torch.ones(len(outputs)), atol=1e-5
+        )
+        log_probs = outputs.log() if is_probability else torch.log_softmax(outputs, dim=1)
+        by_hand = -log_probs[torch.arange(len(y_val)), y_val].mean()
+        return abs(loss_fn(outputs, y_val).item() - by_hand.item())
+
+
 # %% The reference: logits
+run_label("reference")  # the chart and the checks tell the two fits apart by these labels
 reference = make_model(softmax_output=False)  # last layer: plain Linear, outputs logits
 loss, val_accuracy = train(reference, nn.CrossEntropyLoss())
 print(f"reference (logits):   loss {loss:.4f}  val_accuracy {val_accuracy:.4f}")
-report_fact("reference_loss", loss)
-report_fact("reference_val_accuracy", val_accuracy)
+
+# The double softmax: the same weights with a softmax on top, into CrossEntropyLoss.
+double = make_model(softmax_output=True)
+double.load_state_dict(reference.state_dict())  # nn.Softmax has no weights: same keys
+with torch.no_grad():
+    logits_loss = nn.CrossEntropyLoss()(reference(X_val), y_val).item()
+    double_loss = nn.CrossEntropyLoss()(double(X_val), y_val).item()
+print(f"validation loss: logits {logits_loss:.4f}, softmax output {double_loss:.4f}")
+report_fact("logits_val_loss", logits_loss)
+report_fact("double_softmax_val_loss", double_loss)
 
 # %% Your model
+run_label("model")
 model = make_model(softmax_output=False)  # logits, as CrossEntropyLoss expects
-loss, val_accuracy = train(model, nn.CrossEntropyLoss(), report_epochs=True)
+loss_fn = nn.CrossEntropyLoss()  # it applies log-softmax itself
+loss, val_accuracy = train(model, loss_fn)
 print(f"model (your version): loss {loss:.4f}  val_accuracy {val_accuracy:.4f}")
-report_fact("model_loss", loss)
-report_fact("model_val_accuracy", val_accuracy)
+mismatch = loss_mismatch(model, loss_fn)
+print(f"the loss minus the cross-entropy of the model's probabilities: {mismatch:.4f}")
+report_fact("loss_mismatch", mismatch)
 
 # %% Integer labels or one-hot
+run_label("")
 with torch.no_grad():
     logits = reference(X_val[:4])
 labels = y_val[:4]  # integer class ids (int64), shape (4,)

@@ -1,6 +1,7 @@
 """A custom Keras layer with its own trainable weight, created in build()."""
 
 import keras
+import numpy as np
 from keras import ops
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
@@ -61,24 +62,45 @@ model.fit(X_train, y_train, epochs=30, batch_size=16, validation_data=(X_test, y
 shapes = [tuple(w.shape) for w in model.trainable_weights]
 print("trainable weights:", shapes, "=", model.count_params(), "parameters")
 report_fact("weight_shapes", shapes)
+zero_logits = keras.ops.convert_to_numpy(model(np.zeros((1, 4), dtype="float32")))
+print("logits for the average flower (all inputs 0):", zero_logits.round(4))
+report_fact("zero_input_logit", float(np.abs(zero_logits).max()))
 
 
 # %% The articles' version
-class BrokenDense(keras.layers.Layer):
+class ArticleDense(keras.layers.Layer):
+    """The articles' layer: a weight of shape (units,) made in __init__, and a matrix product."""
+
     def __init__(self, units):
         super().__init__()
-        self.w = self.add_weight(shape=(units,), initializer="glorot_uniform")  # (units,) only
+        self.w = self.add_weight(shape=(units,), initializer="glorot_uniform")  # no input size
 
     def call(self, x):
-        return x * self.w  # elementwise, not a matrix product
+        return ops.matmul(x, self.w)  # the article: tf.matmul(inputs, self.w)
 
+
+def first_line(error):
+    """The readable part of an error message (TensorFlow wraps it in op details)."""
+    text = str(error).split("}}")[-1].split("[Op:")[0]
+    return f"{type(error).__name__}: {text.strip().splitlines()[0]}"
+
+
+for units in (16, 4):  # the input has 4 features
+    try:
+        output = ArticleDense(units)(X_train[:2])  # x: (2, 4), w: (units,)
+        print(f"ArticleDense({units}) -> output shape {tuple(output.shape)}")
+        report_fact(f"article_layer_{units}", list(output.shape))
+    except Exception as error:  # the exception class depends on the backend
+        print(f"ArticleDense({units}) -> {first_line(error)}")
+        report_fact(f"article_layer_{units}", type(error).__name__)
 
 try:
-    BrokenDense(16)(X_train[:2])  # (2, 4) * (16,)
-except Exception as error:  # the message depends on the backend
-    lines = str(error).splitlines()
-    message = next((line for line in lines if "shape" in line.lower()), lines[0]).strip()
-    print(f"BrokenDense(16): {type(error).__name__}: {message}")
-    report_fact("broken_layer_error", type(error).__name__)
-scaled = BrokenDense(4)(X_train[:2])  # runs when units happens to equal the input size...
-print("BrokenDense(4) output", tuple(scaled.shape), "from only 4 weights: it scales each input")
+    import tensorflow as tf  # what the article calls; Keras's torch backend may lack it
+except ImportError:
+    tf = None
+if tf is not None:
+    try:
+        tf.matmul(X_train[:2], np.ones(4, dtype="float32"))  # (2, 4) x (4,): units = inputs
+    except tf.errors.InvalidArgumentError as error:
+        print(f"tf.matmul((2, 4), (4,)) -> {first_line(error)}")
+        report_fact("tf_matmul_1d", first_line(error))
