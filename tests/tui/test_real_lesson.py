@@ -25,7 +25,7 @@ pytestmark = [
 
 
 async def test_training_lesson_runs_both_sides(make_app: Callable[..., Any], wait: Any) -> None:
-    app = make_app(BUILTIN)
+    app = make_app(BUILTIN, real_engine=True)
     async with app.run_test(size=(160, 48)) as pilot:
         app.open_lesson("training")
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))

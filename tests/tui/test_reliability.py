@@ -143,7 +143,7 @@ async def test_opening_lessons_runs_no_lesson_code(
     # The marker is in the host's /tmp, which a sandboxed run does not see (its /tmp is its own).
     monkeypatch.setenv("FWLEARN_SANDBOX", "off")
     marker = tmp_path / "ran.txt"
-    app = make_app(_marked_pack(tmp_path, marker))
+    app = make_app(_marked_pack(tmp_path, marker), real_engine=True)
     async with app.run_test(size=WIDE) as pilot:
         for lesson_id in ("basics", "slow"):
             await _move_to(pilot, lesson_id)

@@ -132,7 +132,7 @@ async def test_a_flood_keeps_keys_working_the_log_capped_and_memory_flat(
     make_app: Callable[..., FwlearnApp], wait: Callable[..., Any]
 ) -> None:
     lines = 600_000
-    app = make_app()
+    app = make_app(real_engine=True)  # the flood is the real engine reading a real program
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))
