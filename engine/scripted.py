@@ -30,6 +30,7 @@ from typing import Any
 
 from .events import End, Error, Event, Fact, Metric, Output, Prediction, Start, Stream
 from .spec import RunSpec
+from .supervisor import CANCELLED_MESSAGE
 
 
 class Hold:
@@ -45,7 +46,6 @@ ScriptItem = Event | Hold | Exception
 Script = Iterable[ScriptItem]
 
 # What a cancelled run ends with: the worker's KeyboardInterrupt is said so, and 128 + SIGINT.
-CANCELLED_MESSAGE = "cancelled by the learner"
 CANCELLED_EXIT_CODE = 130
 
 
@@ -140,6 +140,10 @@ class ScriptedRun:
         """Stop at the next event (or at once, from a HOLD), ending as a cancelled run."""
         self.cancelled = True
         self._wake.set()
+
+    def readiness(self) -> str:
+        """A scripted run has no framework to import: always ready, never "warming up"."""
+        return "ready"
 
     def release(self) -> None:
         """Go on past the HOLD the run waits at (or the next one it reaches)."""

@@ -17,6 +17,8 @@ from .events import End, Error, Event
 from .process import ChildProcess
 from .spec import RunSpec
 
+CANCELLED_MESSAGE = "cancelled by the learner"  # the Error of a run the learner stopped
+
 MEMORY_POLL = 0.05
 # SIGINT reaches a keras fit in 1.0-1.25 s (SIGINT to a child in ``model.fit`` until it exits
 # with KeyboardInterrupt, 2-core dev box); then SIGTERM, then SIGKILL.
@@ -114,7 +116,7 @@ class Supervisor:
                 f"stopped: the run used more than {self.spec.memory_mb} MB of memory (its limit); "
                 "use smaller batches or a smaller model, or raise the limit"
             )
-        return "cancelled by the learner"
+        return CANCELLED_MESSAGE
 
     def closing_events(
         self,

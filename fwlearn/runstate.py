@@ -39,6 +39,10 @@ class EngineRun(Protocol):
 
     def cancel(self) -> None: ...
 
+    def readiness(self) -> str:
+        """ "ready", "warming up" (a spare still importing) or "cold" (``WarmPool.readiness``)."""
+        ...
+
 
 class Engine(Protocol):
     """Where the app's runs come from (``FwlearnApp(engine=...)``; the real engine when none

@@ -61,8 +61,7 @@ class Runner:
         pane.starting(app.keras_backend if framework == "keras" else None)
         pane.input.attach(run)  # input() and pdb are answered in the line under its log
         # Issue 15: a spare still importing means seconds, not milliseconds: say why.
-        readiness = getattr(run, "readiness", None)  # engine.Run has it; a test engine may not
-        if readiness is not None and readiness() == "warming up":
+        if run.readiness() == "warming up":
             pane.log.push([f"  warming up: {framework} is still importing…"])
         screen.results.run_began()
         self.tick()
