@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.fwlearn-installed
 CONSTRAINTS := fwlearn/constraints.txt
 # CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
-EXTRAS := torch,tensorflow-cpu,data,serve,dev
+EXTRAS := torch,tensorflow-cpu,data,serve,export,dev
 
 .PHONY: setup run test test-fast browser check lint format bench clean
 

@@ -35,10 +35,16 @@ class CheckJob:
     side: str
     what: str  # start | solution | wrong:NAME
     path: Path
-    backend: str | None = None
+    backend: str | None = None  # None also for a side the lesson pins (it runs once)
     result: RunResult | None = None
     failure: str | None = None  # the engine could not run it at all
     seconds: float = 0.0
+
+    @property
+    def runs_on(self) -> str:
+        """The Keras backend the run gets: the lesson's pin for this side, else ``backend``
+        (a program that imports no Keras ignores it)."""
+        return self.lesson.keras_backend_for(self.side, self.backend or "tensorflow")
 
     @property
     def ok(self) -> bool:
@@ -90,9 +96,20 @@ def plan_jobs(
         programs = [(side, "start", lesson.files[side].path) for side in SIDES]
         programs += [(s, "solution", lesson.exercise.solution[s]) for s in lesson.exercise.sides]
         programs += [(w.side, f"wrong:{w.name}", w.path) for w in lesson.exercise.wrong]
+        installed = installed_keras_backends()
+        for side, pin in lesson.pinned_keras_backend.items():
+            if pin not in installed:
+                notes.append(
+                    f"{lesson.id}: the {side} side skipped: it runs Keras on {pin} "
+                    f"(lesson.md: pinned_keras_backend), which is not installed"
+                )
         for side, what, path in programs:
-            # A program that imports no Keras (a plain-Python fixture) runs the same anywhere.
-            keras = side == "keras" and _framework_of(path) == "keras"
+            pin = lesson.pinned_keras_backend.get(side)
+            if pin is not None and pin not in installed:
+                continue
+            # A program that imports no Keras (a plain-Python fixture) runs the same anywhere;
+            # a pinned side's runs once, on its pin (CheckJob.runs_on).
+            keras = side == "keras" and pin is None and _framework_of(path) == "keras"
             on: list[str | None] = list(mine) if keras else [None]
             for keras_on in on:
                 planned.append(CheckJob(lesson, side, what, path, keras_on))

@@ -200,7 +200,7 @@ async def run_jobs(
             {
                 SpareKey.for_spec(framework, backend, "auto")
                 for framework, backend in {
-                    (_framework_of(job.path), job.backend or "tensorflow") for job in planned
+                    (_framework_of(job.path), job.runs_on) for job in planned
                 }
                 if framework in SIDES  # each side is a framework that has warm spares
             }
@@ -212,7 +212,7 @@ async def run_jobs(
             began = time.monotonic()
             spec = RunSpec(
                 path=job.path,
-                keras_backend=job.backend or "tensorflow",
+                keras_backend=job.runs_on,
                 data_files=job.lesson.data_files,
                 timeout=job.lesson.timeout,
                 threads=1 if jobs > 1 else None,  # 2 cores: one thread each is fastest
@@ -308,11 +308,7 @@ class CheckTable:
 
     def _print(self, job: CheckJob) -> None:
         status = job.result.end.status if job.result is not None else "error"
-        side = (
-            job.side
-            if job.backend is None
-            else f"keras/{BACKEND_SHORT.get(job.backend, job.backend)}"
-        )
+        side = _side_label(job)
         row = self._row(
             job.lesson.id,
             side,
@@ -388,7 +384,19 @@ def print_details(report: CheckReport, width: int) -> None:
 
 
 def _who(job: CheckJob) -> str:
+    if job.side in job.lesson.pinned_keras_backend:
+        return f"{job.side} (keras on {job.runs_on})"
     return job.side if job.backend is None else f"keras on {job.backend}"
+
+
+def _side_label(job: CheckJob) -> str:
+    """The table's side column: keras/tf, keras/torch, pytorch, or pytorch+k/torch for a side
+    pinned to a Keras backend."""
+    if job.side in job.lesson.pinned_keras_backend:
+        return f"{job.side}+k/{BACKEND_SHORT.get(job.runs_on, job.runs_on)}"
+    return (
+        job.side if job.backend is None else f"keras/{BACKEND_SHORT.get(job.backend, job.backend)}"
+    )
 
 
 def _failure_lines(job: CheckJob) -> list[str]:

@@ -52,13 +52,16 @@ def verify_main(args: argparse.Namespace) -> int:
     results: dict[str, RunResult] = {}
     for side in SIDES:
         origin, path, source = sources[side]
+        runs_on = lesson.keras_backend_for(side, backend)
         if not args.json:
-            on = f" on {backend}" if side == "keras" else ""
+            pinned = side in lesson.pinned_keras_backend
+            on = f" on {backend}" if side == "keras" and not pinned else ""
+            on = f" (keras on {runs_on}, pinned by the lesson)" if pinned else on
             print(f"── {lesson.id} · {side}{on}: {origin}", flush=True)
         spec = RunSpec(
             path=path,
             source=source,
-            keras_backend=backend,
+            keras_backend=runs_on,
             data_files=lesson.data_files,
             timeout=lesson.timeout,
         )
@@ -114,7 +117,11 @@ def _json(
         verdict = verdicts.get(side)
         sides[side] = {
             "source": sources[side][0],
-            "backend": backend if side == "keras" else None,
+            "backend": (
+                lesson.keras_backend_for(side, backend)
+                if side == "keras" or side in lesson.pinned_keras_backend
+                else None
+            ),
             "status": results[side].end.status,
             "edited": side in lesson.exercise.sides,
             "passed": verdict.passed if verdict is not None else None,

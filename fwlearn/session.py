@@ -169,8 +169,15 @@ class LessonSession:
 
     def framework(self, side: str) -> str:
         """The side's framework, or plain python for code that imports neither (fixture packs):
-        no reason to pay seconds of framework import for numpy code."""
-        return "python" if infer_framework(self.code[side]) == "python" else side
+        no reason to pay seconds of framework import for numpy code. A side the lesson pins to a
+        Keras backend runs as Keras when its code imports Keras (a torch loop training a Keras
+        model): its worker imports Keras on that backend."""
+        found = infer_framework(self.code[side])
+        if found == "python":
+            return "python"
+        if found == "keras" and side in self.lesson.pinned_keras_backend:
+            return "keras"
+        return side
 
     # -- destructive changes, each undoable once -------------------------------------------------
 
@@ -248,7 +255,7 @@ class LessonSession:
             path=self.lesson.files[side].path,
             source=self.code[side],
             framework=self.framework(side),
-            keras_backend=keras_backend,
+            keras_backend=self.lesson.keras_backend_for(side, keras_backend),
             data_files=self.lesson.data_files,
             timeout=self.lesson.timeout,
         )

@@ -37,6 +37,7 @@ TOP_KEYS = {
     "data",
     "prose_tolerance",
     "keras_backends",  # read by keras_backends.py
+    "pinned_keras_backend",  # read by keras_backends.py
 }
 TABLE_HEADER = re.compile(r"^(\[\[?)\s*([^\]]+?)\s*\]\]?")
 KEY = re.compile(

@@ -19,7 +19,7 @@ from pathlib import Path
 from .code_files import read_code_files
 from .exercise_fields import read_exercise
 from .frontmatter import TopFields, newer_format, read_front_matter, read_top_fields
-from .keras_backends import read_keras_backends
+from .keras_backends import read_keras_backends, read_pinned_keras_backend
 from .model import LESSON_FILE, Exercise, Lesson, LessonProblem, Pack, Pitfall
 from .problems import ProblemLog, Unreadable, read_text
 from .prose import read_prose
@@ -129,9 +129,11 @@ def _build(log: ProblemLog) -> Lesson | None:
     top: TopFields | None = None
     exercise: Exercise | None = None
     backends: tuple[str, ...] | None = None
+    pins: dict[str, str] = {}
     if front is not None:
         top = read_top_fields(front, log)
         backends = read_keras_backends(front.data, front.keys, log)
+        pins = read_pinned_keras_backend(front.data, front.keys, log)
         if not newer_format(front):  # a newer format's exercise is not ours to judge
             exercise = read_exercise(front.data.get("exercise"), front.keys, log)
     files = read_code_files(log)
@@ -170,6 +172,7 @@ def _build(log: ProblemLog) -> Lesson | None:
         data=top.data,
         prose_tolerance=top.prose_tolerance,
         keras_backends=backends,
+        pinned_keras_backend=pins,
     )
 
 

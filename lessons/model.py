@@ -198,7 +198,15 @@ class Lesson:
     data: tuple[str, ...] = ()  # front matter `data`: relative paths, checked by the loader
     # front matter `keras_backends`: None = every installed backend (a lesson about one says so)
     keras_backends: tuple[str, ...] | None = None
+    # front matter `[pinned_keras_backend]`: side -> the backend its programs always run on
+    pinned_keras_backend: dict[str, str] = field(default_factory=dict)
     prose_tolerance: float = DEFAULT_PROSE_TOLERANCE
+
+    def keras_backend_for(self, side: str, chosen: str) -> str:
+        """The Keras backend ``side``'s programs run on: the lesson's pin for that side (a
+        PyTorch-side program that trains a Keras model with a torch loop needs torch), else
+        the one the learner or ``check`` chose."""
+        return self.pinned_keras_backend.get(side, chosen)
 
     @property
     def section_titles(self) -> tuple[str, ...]:

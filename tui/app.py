@@ -146,8 +146,9 @@ class FwlearnApp(App[None]):
         # and what it reads is echoed into its output, as a terminal shows typing.
         return Run(spec, pool=self.pool, interactive=True, echo=True)
 
-    def want_spares(self, frameworks: Iterable[str]) -> None:
-        """Keep warm spares for these frameworks (the open lesson's), none for the rest.
+    def want_spares(self, frameworks: Iterable[tuple[str, str]]) -> None:
+        """Keep warm spares for these (framework, Keras backend) pairs (the open lesson's sides),
+        none for the rest.
 
         New spares start after the next refresh, so the screen asking (a lesson being opened)
         paints before a spare starts importing a framework next to it; dropping spares is
@@ -155,9 +156,9 @@ class FwlearnApp(App[None]):
         from fwlearn.engine.pool import SpareKey
 
         keys = []
-        for framework in frameworks:
-            if framework in SIDES and self.framework_problem(framework) is None:
-                keys.append(SpareKey.for_spec(framework, self.keras_backend, "auto"))
+        for framework, backend in frameworks:
+            if framework in SIDES and self.framework_problem(framework, backend) is None:
+                keys.append(SpareKey.for_spec(framework, backend, "auto"))
         self._wanted_spares = keys
         if keys:
             self.call_after_refresh(self._apply_wanted_spares)
@@ -197,19 +198,23 @@ class FwlearnApp(App[None]):
 
     # -- frameworks -----------------------------------------------------------------------------
 
-    def framework_problem(self, framework: str) -> str | None:
-        """Why ``framework`` cannot run here, with the install command; None when it can."""
+    def framework_problem(self, framework: str, pinned: str | None = None) -> str | None:
+        """Why ``framework`` cannot run here, with the install command; None when it can.
+        ``pinned``: the Keras backend the lesson pins this side to (the b key cannot help)."""
         if framework == "pytorch" and "torch" not in self.installed:
             return f"PyTorch is not installed. Install it with: {INSTALL['torch']}"
         if framework == "keras":
             if "keras" not in self.installed:
                 return f"Keras is not installed. Install it with: {INSTALL['keras']}"
-            if self.keras_backend not in self.installed:
+            backend = pinned or self.keras_backend
+            if backend not in self.installed:
                 other = installed_keras_backends(self.installed)
                 switch = f" or press b to use the {other[0]} backend" if other else ""
+                if pinned:
+                    switch = " (this side of the lesson always runs on it)"
                 return (
-                    f"Keras's {self.keras_backend} backend is not installed "
-                    f"({INSTALL.get(self.keras_backend, 'pip install ' + self.keras_backend)}){switch}."
+                    f"Keras's {backend} backend is not installed "
+                    f"({INSTALL.get(backend, 'pip install ' + backend)}){switch}."
                 )
         return None
 

@@ -46,7 +46,7 @@ class Runner:
         screen.save_edits()  # the run gets the code as it is in the editor now
         app = screen.fwapp
         framework = session.framework(side)
-        problem = app.framework_problem(framework)
+        problem = app.framework_problem(framework, session.lesson.pinned_keras_backend.get(side))
         if problem:
             pane.cannot_run(problem, starting=True)
             screen.notify(problem, title=f"{pane.label} cannot run", severity="warning")
@@ -58,7 +58,8 @@ class Runner:
             return False
         session.begin(side, run)
         screen.refresh_bindings()  # Esc's "Cancel" shows in the footer while a run goes
-        pane.starting(app.keras_backend if framework == "keras" else None)
+        backend = session.lesson.keras_backend_for(side, app.keras_backend)
+        pane.starting(backend if framework == "keras" else None)
         pane.input.attach(run)  # input() and pdb are answered in the line under its log
         # Issue 15: a spare still importing means seconds, not milliseconds: say why.
         if run.readiness() == "warming up":

@@ -119,3 +119,25 @@ def test_the_spec_runs_the_code_in_the_editor(session: LessonSession) -> None:
     spec = session.spec("keras", "torch")
     assert spec.source == "print('hi')\n" and spec.framework == "python"
     assert spec.keras_backend == "torch" and spec.timeout == 30
+
+
+def test_a_pinned_side_runs_keras_on_its_pin_whatever_the_learner_picked(
+    session: LessonSession, store: Store
+) -> None:
+    """A PyTorch-side program that trains a Keras model with a torch loop: the lesson pins the
+    side to torch, so its run is a Keras run on torch even with tensorflow picked; the other
+    side follows the learner's choice."""
+    from dataclasses import replace
+
+    pinned = LessonSession(
+        replace(session.lesson, pinned_keras_backend={"pytorch": "torch"}), store
+    )
+    pinned.code["pytorch"] = "import keras\nimport torch\n"
+    spec = pinned.spec("pytorch", "tensorflow")
+    assert (spec.framework, spec.keras_backend) == ("keras", "torch")
+    pinned.code["keras"] = "import keras\n"
+    spec = pinned.spec("keras", "tensorflow")
+    assert (spec.framework, spec.keras_backend) == ("keras", "tensorflow")
+    # Unpinned, the same PyTorch-side code would run as the learner's Keras backend says.
+    session.code["pytorch"] = "import keras\nimport torch\n"
+    assert session.spec("pytorch", "tensorflow").keras_backend == "tensorflow"

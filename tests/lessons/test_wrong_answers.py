@@ -96,6 +96,16 @@ def test_a_bad_wrong_answer_is_a_located_problem(
         ('side = "across"', 'side = "sideways"', "keras, pytorch, both or across"),
         ("max = 1e-6", 'equals = "same"', "equals must be a number"),
         ("timeout = 30", 'timeout = 30\nkeras_backends = ["theano"]', "keras_backends must list"),
+        (
+            "equals = 3",
+            'equals = 3\n[pinned_keras_backend]\ntorch = "torch"',
+            "'torch' is not a side",
+        ),
+        (
+            "equals = 3",
+            'equals = 3\n[pinned_keras_backend]\npytorch = "jaxx"',
+            "pinned_keras_backend.pytorch",
+        ),
     ],
 )
 def test_bad_check_fields_are_located_problems(
@@ -120,7 +130,51 @@ def test_a_lesson_can_say_it_is_about_one_keras_backend(tmp_path: Path) -> None:
     assert lesson.keras_backends == ("tensorflow", "torch")  # in KERAS_BACKENDS order
 
 
+def pin_pytorch_to_torch(folder: Path) -> None:
+    """The labels lesson with its pytorch side pinned to Keras on torch, and an invariant that
+    the side really ran with KERAS_BACKEND=torch (the program reports what it got)."""
+    lesson_md = folder / "lesson.md"
+    pinned = 'equals = 3\n\n[[exercise.check]]\nside = "pytorch"\nfact = "on_torch"\nequals = 1\n'
+    pinned += '\n[pinned_keras_backend]\npytorch = "torch"'
+    lesson_md.write_text(lesson_md.read_text().replace("equals = 3", pinned, 1), encoding="utf-8")
+    program = folder / "in_pytorch.py"
+    program.write_text(
+        program.read_text()
+        + 'import os\n\nreport_fact("on_torch", int(os.environ.get("KERAS_BACKEND") == "torch"))\n',
+        encoding="utf-8",
+    )
+
+
+def test_a_side_can_be_pinned_to_a_keras_backend(tmp_path: Path) -> None:
+    folder = copy(tmp_path)
+    pin_pytorch_to_torch(folder)
+    lesson, found = load_lesson(folder)
+    assert lesson is not None, found
+    assert lesson.pinned_keras_backend == {"pytorch": "torch"}
+    assert lesson.keras_backend_for("pytorch", "tensorflow") == "torch"
+    assert lesson.keras_backend_for("keras", "tensorflow") == "tensorflow"
+
+
 # -- fwlearn check ------------------------------------------------------------------------------
+
+
+def test_check_runs_a_pinned_side_once_on_its_pin(tmp_path: Path) -> None:
+    folder = copy(tmp_path)
+    pin_pytorch_to_torch(folder)
+    done = fwlearn("check", tmp_path / "pack", "--json", "--jobs", "2", "--keras-backend", "all")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    pytorch_runs = [r for r in report["runs"] if r["side"] == "pytorch"]
+    assert len(pytorch_runs) == 1, pytorch_runs  # not once per Keras backend
+    assert pytorch_runs[0]["check"] == "pass"  # on_torch == 1: it ran with KERAS_BACKEND=torch
+    # Unpinned, the same invariant fails on the default backend: the pin is what made it pass.
+    lesson_md = folder / "lesson.md"
+    lesson_md.write_text(
+        lesson_md.read_text().replace('[pinned_keras_backend]\npytorch = "torch"', ""),
+        encoding="utf-8",
+    )
+    done = fwlearn("check", tmp_path / "pack", "--keras-backend", "tensorflow")
+    assert done.returncode == 1 and "on_torch is 0; needs on_torch == 1" in done.stdout, done.stdout
 
 
 def test_check_runs_every_wrong_answer_and_requires_it_to_fail() -> None:
