@@ -13,6 +13,14 @@ still importing when a run wants it is taken anyway: it is never behind a cold s
 import, begun earlier), and the app can say "warming up" (``readiness``). Batch work
 (``fwlearn check``) takes ready spares only: a half-ready one keeps importing for the next job
 while this one starts cold. Idle spares stay within a memory budget (``spare_budget``).
+
+One spare per key is not enough at a learner's pace: measured with ``bench/rerun.py --runs 3``
+on an idle 2-core machine, a replacement started with a short run was still importing 1-2 s
+after it ended (first output p95 825-1363 ms for torch, p50 2115 ms for keras/tensorflow at 2 s
+gaps), since importing tensorflow alone takes ~5.7 s of CPU. So the app keeps ``DEPTH`` spares
+per key where the budget allows: a run takes the ready one, and its replacement has two runs'
+time to import. The second spares are the first to go when memory is short (they come last in
+the wanted order).
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ from .workdirs import make_workdir, work_folder
 # A spare's private /tmp and /dev/shm are sized before its run's memory cap is known: at the
 # default cap. The cap itself is enforced by the engine, which counts what they hold.
 SPARE_MEMORY_MB = 4096
+DEPTH = 2  # spares per key for the app; batch work (fwlearn check) keeps one
+
+Slot = tuple["SpareKey", int]  # a key and which of its spares (0 first)
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,8 @@ class SpareKey:
 
 
 class WarmPool:
-    """At most one idle spare per wanted key, within the memory budget; ``close()`` when done."""
+    """Up to ``depth`` idle spares per wanted key, within the memory budget; ``close()`` when
+    done."""
 
     def __init__(
         self,
@@ -63,20 +75,23 @@ class WarmPool:
         *,
         batch: bool = False,
         budget_mb: int | None = None,
+        depth: int | None = None,
     ) -> None:
         """``batch``: for batch work (``fwlearn check``): hand out ready spares only (a
         half-ready one keeps importing for the next job). ``spawn_while_running`` is its old
-        name. ``budget_mb``: idle spares' memory (default ``spare_budget.budget_mb()``)."""
+        name. ``budget_mb``: idle spares' memory (default ``spare_budget.budget_mb()``).
+        ``depth``: spares per key (default ``DEPTH``, 1 for batch work)."""
         self.enabled = enabled
         self.batch = batch or spawn_while_running
+        self.depth = max(1, depth if depth is not None else (1 if self.batch else DEPTH))
         self.budget_mb = spare_budget.budget_mb() if budget_mb is None else budget_mb
         self.lever = priority.mode()
         # Where no priority lever exists, a replacement importing beside a run slows it (+32 %
         # measured): the app then waits for its runs to end, as before; batch work does not.
         self._defer = self.lever == priority.NORMAL and not self.batch
         self._wanted: list[SpareKey] = []  # in order of preference: the budget cuts the tail
-        self._spares: dict[SpareKey, ChildProcess] = {}
-        self._starting: dict[SpareKey, asyncio.Task[None]] = {}
+        self._spares: dict[Slot, ChildProcess] = {}
+        self._starting: dict[Slot, asyncio.Task[None]] = {}
         self._measured_mb: dict[SpareKey, float] = {}
         self._low: set[ChildProcess] = set()  # spares lowered while a run goes on
         self._running = 0  # runs under way with this pool, warm or cold
@@ -84,8 +99,25 @@ class WarmPool:
 
     @property
     def spares(self) -> dict[SpareKey, ChildProcess]:
-        """Every spare, ready or still importing."""
-        return dict(self._spares)
+        """The spare a run of each key would take now (ready first, else one still importing)."""
+        best: dict[SpareKey, ChildProcess] = {}
+        for key in dict.fromkeys(slot[0] for slot in self._spares):
+            spare = self._best(key)
+            if spare is not None:
+                best[key] = spare[1]
+        return best
+
+    def spares_of(self, key: SpareKey) -> list[ChildProcess]:
+        """Every live spare of ``key``, ready or still importing (at most ``depth``)."""
+        return [c for (k, _), c in sorted(self._spares.items(), key=_slot_order) if k == key]
+
+    def starting(self, key: SpareKey) -> bool:
+        """Whether a spare of ``key`` is being started (its interpreter not up yet, or importing)."""
+        return any(slot[0] == key for slot in self._starting)
+
+    def held(self, key: SpareKey) -> int:
+        """Spares of ``key`` there are or are being started (at most ``depth``)."""
+        return len({slot for slot in (*self._spares, *self._starting) if slot[0] == key})
 
     @property
     def wanted(self) -> list[SpareKey]:
@@ -96,21 +128,21 @@ class WarmPool:
         if not self.enabled or self._closed:
             return
         self._wanted = list(dict.fromkeys(keys))
-        for key in list(self._spares):
-            if key not in self._wanted:
-                self._discard(key)
-        for key in list(self._starting):
-            if key not in self._wanted:
-                self._starting.pop(key).cancel()
+        for slot in list(self._spares):
+            if slot[0] not in self._wanted:
+                self._discard(slot)
+        for slot in list(self._starting):
+            if slot[0] not in self._wanted:
+                self._starting.pop(slot).cancel()
         self._replenish_all()
 
     def readiness(self, key: SpareKey) -> str:
         """What a run of ``key`` would get now: "ready" (output in milliseconds), "warming up"
         (a spare still importing: the run waits for it) or "cold" (a fresh start)."""
-        spare = self._spares.get(key)
-        if spare is None or spare.returncode is not None:
+        best = self._best(key)
+        if best is None:
             return "cold"
-        if spare.ready:
+        if best[1].ready:
             return "ready"
         return "cold" if self.batch else "warming up"
 
@@ -140,19 +172,25 @@ class WarmPool:
         Either way the key's replacement starts now, at idle priority, so it is ready for the
         learner's next run. The spare handed out is back at normal priority first.
         """
-        spare = self._spares.get(key)
-        half_ready = spare is not None and not spare.ready
-        if half_ready and self.batch:
+        for slot, child in list(self._spares.items()):
+            if slot[0] == key and child.returncode is not None and slot not in self._starting:
+                self._discard(slot)  # died while idle (e.g. killed): replaced below
+        best = self._best(key)
+        if best is None:
+            self._replenish_all()
+            return None
+        if not best[1].ready and self.batch:
             return None  # it goes on importing, for the next job
+        slot = best[0]
         # Popped here, not only in _spawn's finally: a task cancelled before it ever ran never
         # reaches that finally, and left in _starting it blocked every later spare for the key
         # (and made ready() spin). The soak test (tests/faults/test_soak.py) found it.
-        starting = self._starting.pop(key, None)
+        starting = self._starting.pop(slot, None)
         if starting is not None:  # its readiness watcher reads the run's event pipe: stop it
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
-        spare = self._spares.pop(key, None)
+        spare = self._spares.pop(slot, None)
         self._replenish_all()
         if spare is None:
             return None
@@ -188,19 +226,32 @@ class WarmPool:
         self._closed = True
         for task in self._starting.values():
             task.cancel()
-        reaping = [self._discard(key) for key in list(self._spares)]
+        reaping = [self._discard(slot) for slot in list(self._spares)]
         await asyncio.gather(*(task for task in reaping if task is not None))
+
+    def _best(self, key: SpareKey) -> tuple[Slot, ChildProcess] | None:
+        """The live spare of ``key`` a run would take: a ready one, else the one furthest
+        along (started first)."""
+        alive = [
+            (slot, child)
+            for slot, child in sorted(self._spares.items(), key=_slot_order)
+            if slot[0] == key and child.returncode is None
+        ]
+        return next((pair for pair in alive if pair[1].ready), alive[0] if alive else None)
 
     def _replenish_all(self) -> None:
         if self._closed or not self.enabled or (self._defer and self._running):
             return
-        for key in self._wanted:
-            if key not in self._spares and key not in self._starting and self._fits(key):
-                self._starting[key] = asyncio.get_running_loop().create_task(self._spawn(key))
+        # Every key's first spare before any key's second: a tight budget cuts the seconds.
+        for index in range(self.depth):
+            for key in self._wanted:
+                slot = (key, index)
+                if slot not in self._spares and slot not in self._starting and self._fits(key):
+                    self._starting[slot] = asyncio.get_running_loop().create_task(self._spawn(slot))
 
     def _fits(self, key: SpareKey) -> bool:
         """Would a spare of ``key`` keep the idle spares (and those importing) in budget?"""
-        held = sum(self.cost_mb(k) for k in {*self._spares, *self._starting})
+        held = sum(self.cost_mb(slot[0]) for slot in {*self._spares, *self._starting})
         return held + self.cost_mb(key) <= self.budget_mb
 
     def _set_low(self, child: ChildProcess, low: bool) -> None:
@@ -216,7 +267,8 @@ class WarmPool:
         if not change(pids, self.lever):  # the autogroup's 100 ms rate limit: once more
             asyncio.get_running_loop().call_later(0.11, change, pids, self.lever)
 
-    async def _spawn(self, key: SpareKey) -> None:
+    async def _spawn(self, slot: Slot) -> None:
+        key = slot[0]
         child = ChildProcess()
         try:
             # The spare's sandbox is built now, before its job is known: its work dir too,
@@ -239,7 +291,7 @@ class WarmPool:
                 ENV_FD,
                 CONTROL_FD_ENV,
             )
-            self._spares[key] = child
+            self._spares[slot] = child
             if self._running:  # beside a run: idle priority (before its interpreter is up)
                 self._set_low(child, True)
             if await child.wait_ready():
@@ -247,19 +299,19 @@ class WarmPool:
         except OSError:
             _remove_workdir(child)
         except asyncio.CancelledError:
-            if self._spares.get(key) is not child:  # cancelled while starting: nobody owns it
+            if self._spares.get(slot) is not child:  # cancelled while starting: nobody owns it
                 self._low.discard(child)
                 child.kill_tree()
                 child.close()
                 _remove_workdir(child)
             raise
         finally:
-            if self._starting.get(key) is asyncio.current_task():
-                del self._starting[key]
+            if self._starting.get(slot) is asyncio.current_task():
+                del self._starting[slot]
 
-    def _discard(self, key: SpareKey) -> asyncio.Task[int | None] | None:
+    def _discard(self, slot: Slot) -> asyncio.Task[int | None] | None:
         """Kill an idle spare; the returned task reaps it (so its pipes close cleanly)."""
-        spare = self._spares.pop(key, None)
+        spare = self._spares.pop(slot, None)
         if spare is None:
             return None
         self._low.discard(spare)
@@ -267,6 +319,10 @@ class WarmPool:
         spare.close()
         _remove_workdir(spare)
         return asyncio.get_running_loop().create_task(spare.wait(5))
+
+
+def _slot_order(item: tuple[Slot, ChildProcess]) -> int:
+    return item[0][1]
 
 
 def _remove_workdir(child: ChildProcess) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 
 BUDGET_ENV = "FWLEARN_SPARE_MEMORY_MB"
-MAX_DEFAULT_MB = 1536  # room for torch + keras/tensorflow + keras/torch (~1.2 GB) at once
-FRACTION = 5  # below 7.5 GB of RAM: a fifth of it (4 GB: 819 MB; 2 GB: 409 MB, torch only)
+# Two spares each of torch and keras/tensorflow (pool.DEPTH; 2 x 218 + 2 x 586 = 1608 MiB) fit
+# from 8 GB of RAM up; on less, the second spares go first, then keras's.
+MAX_DEFAULT_MB = 2048
+FRACTION = 5  # a fifth of RAM (8 GB: 1638 MB; 4 GB: 819 MB; 2 GB: 409 MB, torch only)
 
 # Idle RSS of a spare per (framework, keras backend), before one has been measured here.
 ESTIMATE_MB = {
@@ -34,7 +36,7 @@ def total_memory_mb() -> int | None:
 
 
 def default_budget_mb(total_mb: int | None = None) -> int:
-    """A fifth of the machine's memory, at most 1.5 GB (reached from 7.5 GB of RAM)."""
+    """A fifth of the machine's memory, at most 2 GB (reached from 10 GB of RAM)."""
     total = total_mb if total_mb is not None else total_memory_mb()
     if total is None:
         return MAX_DEFAULT_MB

@@ -63,7 +63,7 @@ def test_a_replacement_beside_a_run_is_idle_and_the_program_it_runs_is_not() -> 
     """Lowered while a run goes on, raised when a run takes it and when the runs are over."""
 
     async def scenario() -> tuple[int | None, int | None, int | None, int | None, RunResult]:
-        pool = WarmPool()
+        pool = WarmPool(depth=1)  # one spare: the second run must take the lowered replacement
         pool.want([PY])
         assert await pool.ready(60)
         # Runs until cancelled: a loaded machine must not end it while the spare imports.
@@ -144,11 +144,14 @@ def test_idle_spares_stay_within_the_memory_budget() -> None:
     assert 5 < measured < 400  # the spare's tree as measured, not the estimate
 
 
-def test_the_default_budget_is_a_fifth_of_memory_up_to_one_and_a_half_gigabytes(
+def test_the_default_budget_is_a_fifth_of_memory_up_to_two_gigabytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert spare_budget.default_budget_mb(16384) == 1536
-    assert spare_budget.default_budget_mb(8192) == 1536
+    assert spare_budget.default_budget_mb(16384) == 2048
+    # 8 GB: two spares each of torch and keras/tensorflow (estimates 2 x 220 + 2 x 590).
+    two_each = 2 * (spare_budget.estimate_mb("pytorch", "tensorflow"))
+    two_each += 2 * spare_budget.estimate_mb("keras", "tensorflow")
+    assert two_each <= spare_budget.default_budget_mb(8192) == 1638
     assert spare_budget.default_budget_mb(4096) == 819
     monkeypatch.setenv(spare_budget.BUDGET_ENV, "700")
     assert spare_budget.budget_mb() == 700
@@ -174,3 +177,28 @@ def test_a_spare_tells_nothing_of_having_been_a_spare(tmp_path: Path) -> None:
     warm, cold = asyncio.run(scenario())
     assert warm.ok and cold.ok
     assert warm.stdout == cold.stdout
+
+
+def test_a_run_right_after_a_run_finds_a_ready_spare() -> None:
+    """The app keeps two spares per key: the run right after a run takes the second one, ready,
+    while the first one's replacement is still starting (with one spare it would wait for that
+    replacement: "warming up")."""
+
+    async def scenario() -> tuple[int, list[str], list[bool]]:
+        pool = WarmPool()
+        pool.want([PY])
+        assert await pool.ready(60)
+        held = len(pool.spares_of(PY))
+        said, warm = [], []
+        for text in ("one", "two"):
+            run = Run(python_spec(f"print('{text}')\n"), pool)
+            said.append(run.readiness())
+            result = await drain(run)
+            assert result.ok and result.stdout == text
+            warm.append(run.warm)
+        await pool.close()
+        return held, said, warm
+
+    held, said, warm = asyncio.run(scenario())
+    assert held == 2
+    assert said == ["ready", "ready"] and warm == [True, True]
