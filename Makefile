@@ -13,24 +13,33 @@ CONSTRAINTS := fwlearn/constraints.txt
 # CPU builds for tests; learners with their own CUDA builds install fwlearn[torch] etc. instead.
 EXTRAS := torch,tensorflow-cpu,data,serve,export,dev
 
-.PHONY: setup run test test-fast browser check lint format bench clean
+.PHONY: setup run test test-fast check-course browser check lint format bench clean
 
 setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/fwlearn
 
+# The tests that import no framework spread over the cores; the real runs (frameworks, slow)
+# go one at a time: they already use both cores, and their limits are timed.
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow" -n auto
+	$(BIN)/python -m pytest -q -m "(frameworks or slow) and not soak"
 
-# The loop to run while editing: lint, types, and the tests that import no framework and take
-# under ~5 s each (unit tests, Pilot tests on the numpy-only fixture pack), in parallel.
+# The whole course on every installed Keras backend (~40 s a lesson on 2 cores). `make test`
+# runs a sample of it and checks that every lesson's full-check stamp matches its files: after
+# changing a lesson, run `fwlearn check --lesson ID --record` (or `make check-course RECORD=1`).
+check-course: $(STAMP)
+	$(BIN)/fwlearn check --jobs 2 $(if $(RECORD),--record)
+
+# The loop to run while editing: lint, types, the unit tests and the Pilot tests on a fake engine
+# (no framework, no worker process), in parallel. The engine's own tests are in `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow" -n auto
+	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow and not engine" -n auto
 
 # tests/web drives a real headless browser: Debian's chromium, installed with apt where this can
 # (root and apt-get); elsewhere the test is skipped and pytest's summary says why.

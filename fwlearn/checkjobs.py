@@ -47,6 +47,10 @@ class CheckJob:
         return self.lesson.keras_backend_for(self.side, self.backend or "tensorflow")
 
     @property
+    def is_wrong_answer(self) -> bool:
+        return self.what.startswith("wrong:")
+
+    @property
     def ok(self) -> bool:
         return self.result is not None and self.result.ok
 

@@ -103,7 +103,9 @@ def build_parser() -> Parser:
     check.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="default: cores, at most 4"
     )
-    check.add_argument("--lesson", metavar="ID", help="only this lesson")
+    check.add_argument(
+        "--lesson", metavar="ID", action="append", help="only this lesson (repeatable)"
+    )
     check.add_argument(
         "--keras-backend",
         choices=BACKEND_CHOICES,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fwlearn import checkjobs, jsonout
+from fwlearn.check_stamp import stamp_lessons
 from fwlearn.checkjobs import CheckJob
 from fwlearn.console import (
     EXIT_FAILED,
@@ -72,7 +73,7 @@ class CheckReport:
 
 
 def _wrong(job: CheckJob) -> bool:
-    return job.what.startswith("wrong:")
+    return job.is_wrong_answer
 
 
 def check_main(args: argparse.Namespace) -> int:
@@ -110,15 +111,21 @@ def _check(args: argparse.Namespace, report: CheckReport | None = None) -> int:
     pack = open_pack(args.dir, getattr(args, "lessons", None))
     lessons = pack.lessons
     problems = pack.problems
-    if args.lesson:
-        lesson = find_lesson(pack, args.lesson)
-        problems = problems_of(pack, args.lesson)
-        if lesson is None and not problems:
-            print(f"fwlearn: error: {unknown_lesson_message(pack, args.lesson)}", file=sys.stderr)
-            return EXIT_USAGE
-        lessons = [lesson] if lesson is not None else []
-        if lesson is not None:
-            problems = [p for p in pack.problems if p.folder == lesson.folder] or problems
+    if args.lesson:  # --lesson ID, repeatable
+        wanted = [args.lesson] if isinstance(args.lesson, str) else args.lesson
+        lessons, problems = [], []
+        for name in dict.fromkeys(wanted):
+            lesson = find_lesson(pack, name)
+            found = problems_of(pack, name)
+            if lesson is None and not found:
+                print(f"fwlearn: error: {unknown_lesson_message(pack, name)}", file=sys.stderr)
+                return EXIT_USAGE
+            if lesson is not None:
+                if lesson in lessons:  # the same lesson by id and by number
+                    continue
+                lessons.append(lesson)
+                found = [p for p in pack.problems if p.folder == lesson.folder] or found
+            problems.extend(found)
     backends, backend_notes = checkjobs.keras_backends(getattr(args, "keras_backend", None))
     report = report if report is not None else CheckReport()
     report.problems = list(problems)
@@ -155,6 +162,10 @@ def _check(args: argparse.Namespace, report: CheckReport | None = None) -> int:
     for lesson in lessons:
         report.verdicts.extend((lesson, m) for m in checkjobs.stray_solution_files(lesson))
         report.verdicts.extend((lesson, m) for m in sides_without_wrong_answers(lesson))
+    if report.jobs and getattr(args, "record", False):
+        stamped = stamp_lessons(lessons, report.jobs, report.problems, report.verdicts, backends)
+        if stamped:
+            print("\nfull-check stamps:", *stamped, sep="\n  ")
     print_details(report, width)
     return EXIT_OK if report.ok else EXIT_FAILED
 

@@ -39,7 +39,7 @@ from fwlearn.engine.runner import Run, RunResult, RunSpec, run_sync
 from fwlearn.engine.workdirs import MAX_DATA_COPY, folder_entries
 from fwlearn.frameworks import SIDES
 from fwlearn.lessons import Lesson, LessonVerdict, load_lesson, recorded, verify
-from fwlearn.lessons.model import LESSON_FILE, WRONG_DIR
+from fwlearn.lessons.model import CODE_FILES, LESSON_FILE, WRONG_DIR
 from fwlearn.packs import (
     find_lesson,
     format_problem,
@@ -76,7 +76,11 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
 
 def run_file(args: argparse.Namespace) -> int:
     data, note = file_data(Path(args.target))
-    spec = spec_from_args(args, data_files=tuple(data)).resolved()  # UsageError: no such file
+    overrides: dict[str, Any] = {"data_files": tuple(data)}
+    pinned = pinned_backend(Path(args.target))
+    if pinned is not None:  # a lesson's side pinned to a Keras backend runs on it, as in the app
+        overrides["keras_backend"] = pinned
+    spec = spec_from_args(args, **overrides).resolved()  # UsageError: no such file
     if note:
         print(note, file=sys.stderr)
     mode = stdin_mode(args.json)
@@ -109,6 +113,14 @@ def file_data(target: Path) -> tuple[list[Path], str | None]:
             "its own"
         )
     return entries, None
+
+
+def pinned_backend(target: Path) -> str | None:
+    """The Keras backend a lesson pins ``target``'s side to (``[pinned_keras_backend]``), if
+    ``target`` is one of a lesson's programs; None otherwise."""
+    lesson = _lesson_of(target.resolve()) if target.is_file() else None
+    side = next((s for s, name in CODE_FILES.items() if name == target.name), None)
+    return None if lesson is None or side is None else lesson.pinned_keras_backend.get(side)
 
 
 def _lesson_of(target: Path) -> Lesson | None:
@@ -151,6 +163,7 @@ def run_lesson(args: argparse.Namespace) -> int:
             args,
             path=code.path,
             framework=None,  # inferred from the imports
+            keras_backend=lesson.keras_backend_for(side, args.keras_backend),
             data_files=lesson.data_files,
             timeout=args.timeout or lesson.timeout,
         ).resolved()

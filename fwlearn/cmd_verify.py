@@ -19,7 +19,7 @@ from fwlearn import jsonout
 from fwlearn.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, HumanPrinter, display_path
 from fwlearn.engine.runner import RunResult, RunSpec, UsageError, run_sync
 from fwlearn.frameworks import SIDES, installed_keras_backends
-from fwlearn.lessons import Lesson, LessonVerdict, Verdict, verify
+from fwlearn.lessons import Lesson, LessonVerdict, Verdict, recorded, verify
 from fwlearn.packs import (
     find_lesson,
     format_problem,
@@ -73,7 +73,10 @@ def verify_main(args: argparse.Namespace) -> int:
     if args.json:
         print(jsonout.dumps(_json(lesson, outcome, sources, results, backend)))
     else:
-        print(f"\nexercise: {lesson.exercise.task}")
+        task = recorded.render_text(
+            lesson.exercise.task, recorded.load(lesson.folder), backend, results
+        )
+        print(f"\nexercise: {task}")
         for message in outcome.messages:
             print(f"  {message}")
         print("verdict: " + ("pass" if outcome.passed else "not passed yet"))

@@ -42,3 +42,16 @@ def run(tmp_path: Path):
 def alive():
     """``alive(pid)``: running and not a zombie (the engine's own check)."""
     return proctree.alive
+
+
+# Every test in these folders starts real worker processes (the engine itself, its sandbox, its
+# faults): `make test` runs them, `make test-fast` (unit and Pilot tests on a fake engine) not.
+ENGINE_FOLDERS = ("engine", "faults")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        relative = Path(item.path).relative_to(tests) if tests in Path(item.path).parents else None
+        if relative is not None and relative.parts[0] in ENGINE_FOLDERS:
+            item.add_marker(pytest.mark.engine)

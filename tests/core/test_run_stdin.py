@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# Starts real `fwlearn` subprocesses: `make test`, not `make test-fast` (fake engine only).
+pytestmark = pytest.mark.engine
+
 ASK = """
 name = input("Name? ")
 age = int(input("Age? "))

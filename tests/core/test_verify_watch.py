@@ -14,8 +14,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from fwlearn.store import DB_NAME, Store
 from fwlearn.workfiles import WORK_FOLDER
+
+# Starts real `fwlearn` subprocesses: `make test`, not `make test-fast` (fake engine only).
+pytestmark = pytest.mark.engine
 
 PACK = Path(__file__).resolve().parents[1] / "tui" / "fixtures" / "pack"
 

@@ -14,6 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Starts real `fwlearn` subprocesses: `make test`, not `make test-fast` (fake engine only).
+pytestmark = pytest.mark.engine
+
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD, FAILING, BROKEN = Path("good"), Path("failing"), Path("broken")
 

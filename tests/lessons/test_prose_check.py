@@ -15,6 +15,9 @@ import pytest
 
 from fwlearn.lessons import load_lesson
 
+# Starts real `fwlearn` subprocesses: `make test`, not `make test-fast` (fake engine only).
+pytestmark = pytest.mark.engine
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 PROSE = (

@@ -158,6 +158,7 @@ def test_a_side_can_be_pinned_to_a_keras_backend(tmp_path: Path) -> None:
 # -- fwlearn check ------------------------------------------------------------------------------
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_runs_a_pinned_side_once_on_its_pin(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     pin_pytorch_to_torch(folder)
@@ -177,6 +178,26 @@ def test_check_runs_a_pinned_side_once_on_its_pin(tmp_path: Path) -> None:
     assert done.returncode == 1 and "on_torch is 0; needs on_torch == 1" in done.stdout, done.stdout
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
+def test_run_and_verify_run_a_pinned_side_on_its_pin(tmp_path: Path) -> None:
+    """`fwlearn run FILE`, `fwlearn run LESSON` and `fwlearn verify` honour the pin, as the app
+    and check do: the program reports on_torch 1 with tensorflow asked for."""
+    folder = copy(tmp_path)
+    pin_pytorch_to_torch(folder)
+    program = folder / "in_pytorch.py"
+    fact = '"name": "on_torch", "value": 1'
+    done = fwlearn("run", program, "--json", "--keras-backend", "tensorflow")
+    assert done.returncode == 0 and fact in done.stdout, done.stdout + done.stderr
+    pack = ["--lessons", tmp_path / "pack"]
+    done = fwlearn("run", "labels", *pack, "--side", "pytorch", "--json")
+    assert done.returncode == 0 and fact in done.stdout, done.stdout + done.stderr
+    home = {"FWLEARN_HOME": str(tmp_path / "home")}
+    done = fwlearn("verify", "labels", *pack, "--keras-backend", "tensorflow", env=home)
+    assert "✓ pytorch: on_torch == 1" in done.stdout, done.stdout + done.stderr
+    assert "pytorch (keras on torch, pinned by the lesson)" in done.stdout
+
+
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_runs_every_wrong_answer_and_requires_it_to_fail() -> None:
     done = fwlearn("check", LABELS, "--json", "--jobs", "2")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -203,6 +224,7 @@ def test_check_runs_every_wrong_answer_and_requires_it_to_fail() -> None:
     assert "wrong:sgd-run" in done.stderr and "all good: 1 lesson, 5 runs" in done.stderr
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_fails_naming_a_wrong_answer_that_passes(tmp_path: Path) -> None:
     """A check that reads whatever run reported last lets the sgd-run mistake through."""
     folder = copy(tmp_path)
@@ -219,6 +241,7 @@ def test_check_fails_naming_a_wrong_answer_that_passes(tmp_path: Path) -> None:
     assert "already passes its side's check" in done.stdout
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_fails_when_the_shipped_program_breaks_its_invariant(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     program = folder / "in_pytorch.py"
@@ -231,6 +254,7 @@ def test_check_fails_when_the_shipped_program_breaks_its_invariant(tmp_path: Pat
     assert "✗ pytorch: epochs is 2; needs epochs == 3" in done.stdout
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_notes_the_backends_it_skips(tmp_path: Path) -> None:
     done = fwlearn("check", LABELS, "--keras-backend", "jax")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -248,6 +272,7 @@ def test_check_notes_the_backends_it_skips(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_check_rejects_an_unknown_backend() -> None:
     done = fwlearn("check", LABELS, "--keras-backend", "theano")
     assert done.returncode == 2 and "invalid choice: 'theano'" in done.stderr
@@ -256,6 +281,7 @@ def test_check_rejects_an_unknown_backend() -> None:
 # -- fwlearn verify -----------------------------------------------------------------------------
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_verify_fails_the_starting_file_and_shows_the_values(tmp_path: Path) -> None:
     done = fwlearn("verify", "labels", "--lessons", LABELS, env={"FWLEARN_HOME": str(tmp_path)})
     assert done.returncode == 1, done.stdout + done.stderr
@@ -265,6 +291,7 @@ def test_verify_fails_the_starting_file_and_shows_the_values(tmp_path: Path) -> 
     assert "verdict: not passed yet" in done.stdout
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_verify_passes_the_solution_and_refuses_each_wrong_answer(tmp_path: Path) -> None:
     home = {"FWLEARN_HOME": str(tmp_path)}
     solution = LESSON / "solution" / "in_keras.py"
@@ -288,6 +315,7 @@ def test_verify_passes_the_solution_and_refuses_each_wrong_answer(tmp_path: Path
     )
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:
     home = {"FWLEARN_HOME": str(tmp_path)}
     missing = fwlearn("verify", "labels", "--lessons", LABELS, "--keras", "nope.py", env=home)
@@ -296,6 +324,7 @@ def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:
     assert unknown.returncode == 2
 
 
+@pytest.mark.engine  # runs `fwlearn` in a subprocess
 def test_a_wrong_answer_may_fail_by_crashing_and_is_listed(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     crash = folder / "wrong" / "no-grad" / "in_keras.py"
