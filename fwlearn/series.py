@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fwlearn.engine.result import RunResult
 
-CHARTED = ("loss", "accuracy")  # the metrics the chart draws (and the history keeps per run)
+# The metrics the chart draws (and the history keeps per run). learning_rate: a schedule
+# (ReduceLROnPlateau, lr_scheduler) reported per epoch, drawn on the chart's right-hand axis.
+CHARTED = ("loss", "accuracy", "learning_rate")
 LABEL_MARK = "@"
 # A stored series keeps at most this many points: the chart draws at most two a column, and a
 # chart of a 200-column terminal has fewer columns of plot. 200 points: 6.2 kB of JSON a series

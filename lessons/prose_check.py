@@ -132,7 +132,7 @@ def _compare(
             f"{reference.text}: no value in {REFERENCE_FILE} for {which} (its run gives "
             f"{_both(reference, fresh)}): record it with `fwlearn check --record`"
         )
-    if refs.agree(reference, kept, fresh, tolerance):
+    if reference.varies or refs.agree(reference, kept, fresh, tolerance):
         return None
     return (
         f"{reference.text} quotes {_both(reference, kept)} ({REFERENCE_FILE}) but {which} "

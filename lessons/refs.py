@@ -9,6 +9,7 @@ cannot drift from the runs unnoticed: ``fwlearn check`` compares each reference 
     {solution.pytorch.fact.test_mse:.4f}     a fact of the pytorch solution's run
     {keras.metric.val_loss@adam:.3f}         the run labelled "adam" (fwlearn.run_label)
     {keras@torch.fact.padding_effect:.2f}    pinned to the torch Keras backend
+    {~keras.fact.ms_per_step:.1f}            a value that varies from run to run (a timing)
     {article:0.01}  {literal:0.85}           quoted from a seed article / a deliberate literal
     {{  }}                                   literal braces
 
@@ -41,7 +42,7 @@ NOT_RECORDED = "(not recorded)"
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 RUN_REF = re.compile(
-    rf"""^(?:(?P<program>solution)\.)?
+    rf"""^(?P<varies>~)?(?:(?P<program>solution)\.)?
     (?P<side>{_NAME})(?:@(?P<backend>{_NAME}))?
     \.(?P<kind>{_NAME})
     \.(?P<name>{_NAME})(?:@(?P<label>[A-Za-z0-9_.-]+))?
@@ -74,6 +75,9 @@ class Reference:
     ``backend`` is the Keras backend the reference is pinned to (None: the one being shown or
     checked); ``label`` a run label (None: the rule a check without ``run`` follows).
     ``quoted`` is the text of an ``article``/``literal`` reference, shown as written.
+    ``varies``: a ``~`` reference, a value no two runs repeat (a time, a speed-up): the prose
+    shows the recorded run's value, and ``check`` requires the run to report it but does not
+    compare the two (a timing recorded on one machine is no bound for another).
     """
 
     line: int
@@ -86,6 +90,7 @@ class Reference:
     label: str | None = None
     format: str = DEFAULT_FORMAT
     quoted: str = ""
+    varies: bool = False
 
     @property
     def from_run(self) -> bool:
@@ -241,12 +246,13 @@ def parse(text: str, line: int) -> Reference | Malformed:
         name=match["name"],
         label=match["label"],
         format=spec,
+        varies=match["varies"] is not None,
     )
 
 
 def _expected() -> str:
     return (
-        "expected {[solution.]keras|pytorch[@backend].metric|fact.NAME[@run][:format]}, "
+        "expected {[~][solution.]keras|pytorch[@backend].metric|fact.NAME[@run][:format]}, "
         "{article:NUMBER} or {literal:NUMBER}"
     )
 

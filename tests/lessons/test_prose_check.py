@@ -91,6 +91,20 @@ def test_record_then_check_then_drift_is_named_with_both_values(lesson_md: Path)
     lesson_md.write_text(text)
     assert fwlearn("check", pack).returncode == 0
 
+    # A ~ reference (a timing) is never compared, whatever the drift; it must still be reported.
+    recorded["keras"]["tensorflow"]["start"]["metrics"]["val_accuracy"] = 5.0
+    (lesson_md.parent / "reference.json").write_text(json.dumps(recorded))
+    text = lesson_md.read_text().replace("prose_tolerance = 0.5", "")
+    lesson_md.write_text(text.replace("{keras.metric.val_accuracy", "{~keras.metric.val_accuracy"))
+    assert fwlearn("check", pack).returncode == 0
+    lesson_md.write_text(
+        lesson_md.read_text().replace("{~keras.metric.val_accuracy", "{~keras.metric.val_acc")
+    )
+    done = fwlearn("check", pack)
+    assert (
+        done.returncode == 1 and "{~keras.metric.val_acc:.2f}: the keras start run" in done.stdout
+    )
+
 
 def test_a_bare_number_and_a_misspelt_name_fail_check(lesson_md: Path) -> None:
     pack = lesson_md.parent.parent

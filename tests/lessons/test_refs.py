@@ -42,6 +42,15 @@ def test_the_forms_of_a_run_reference() -> None:
     ref = only("{keras@torch.fact.padding_effect:.2f}")
     assert (ref.backend, ref.name, ref.format) == ("torch", "padding_effect", ".2f")
     assert only("{pytorch.metric.loss}").format == refs.DEFAULT_FORMAT == ".4g"
+    assert not ref.varies
+    ref = only("{~solution.keras@torch.fact.ms_per_step@race:.1f}")
+    assert ref.varies and (ref.program, ref.backend, ref.name, ref.label, ref.format) == (
+        "solution",
+        "torch",
+        "ms_per_step",
+        "race",
+        ".1f",
+    )
 
 
 def test_quoted_numbers_render_as_written_and_an_article_says_so() -> None:

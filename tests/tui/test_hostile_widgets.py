@@ -65,7 +65,9 @@ async def test_markup_in_predictions_and_facts_is_text(
     engine.will_run(
         fact("params", "[/]"),
         epoch(1, loss=0.5),
-        predictions([{"input": "[bold]in", "predicted": "[/]", "actual": "[link=https://x]y[/link]"}]),
+        predictions(
+            [{"input": "[bold]in", "predicted": "[/]", "actual": "[link=https://x]y[/link]"}]
+        ),
     )
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_lesson(pilot, wait)
@@ -145,6 +147,30 @@ async def test_empty_predictions_explain_and_the_legend_stays_off_the_plot(
         top = next(i for i, line in enumerate(lines) if "┌" in line)
         assert "x Keras loss" in "".join(lines[:top]) and "+ Keras acc" in "".join(lines[:top])
         assert not any("Keras" in line for line in lines[top:]), "\n".join(lines)
+
+
+async def test_a_learning_rate_schedule_is_drawn_on_its_own_axis(
+    make_app: Callable[..., Any], wait: Any, engine: Any
+) -> None:
+    """Lesson 19 reports the learning rate per epoch: the chart draws it against a right-hand
+    axis of its own (0.01 beside a loss near 1 would lie flat on the bottom line)."""
+    app = make_app()
+    rates = [0.01 if e < 5 else 0.005 if e < 9 else 0.0025 for e in range(1, 13)]
+    engine.will_run(
+        *(epoch(e, loss=1.0 / e, learning_rate=rate) for e, rate in enumerate(rates, 1))
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_lesson(pilot, wait)
+        await run_keras(pilot, screen, "print('schedule')\n", wait)
+        await show(pilot, screen, "pane-chart")
+        chart = screen.query_one(MetricsChart)
+        await wait(pilot, lambda: "Keras lr" in rendered(chart))
+        assert "< Keras lr" in rendered(chart) and "x Keras loss" in rendered(chart)
+        # The right axis carries the learning rate's ticks, from 0.01 down to 0.0025.
+        ticks = [
+            line.split("├")[-1].strip() for line in rendered(chart).splitlines() if "├" in line
+        ]
+        assert "0.0100" in ticks and "0.0025" in ticks, rendered(chart)
 
 
 @pytest.mark.slow

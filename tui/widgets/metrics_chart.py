@@ -1,4 +1,6 @@
-"""MetricsChart: loss and accuracy per epoch, both frameworks on the same axes, redrawn at ~4 Hz.
+"""MetricsChart: loss and accuracy per epoch, both frameworks on the same axes, redrawn at ~4 Hz;
+a learning rate a program reports per epoch (``learning_rate``: a schedule at work) on the right
+axis, since 0.001 next to a loss of 2 would lie flat on the bottom line.
 
 plotext facts (textual-plotext 1.0.1, plotext 5.3.2): an empty labelled series raises IndexError
 inside plotext and takes the app down, so only series with points are plotted; rendering cost
@@ -38,7 +40,10 @@ STYLE = {
     ("keras", "accuracy"): (f"{SIDE_LABELS['keras']} acc", "+", "orange"),
     ("pytorch", "loss"): (f"{SIDE_LABELS['pytorch']} loss", "o", "blue"),
     ("pytorch", "accuracy"): (f"{SIDE_LABELS['pytorch']} acc", "*", "cyan"),
+    ("keras", "learning_rate"): (f"{SIDE_LABELS['keras']} lr", "<", "magenta"),
+    ("pytorch", "learning_rate"): (f"{SIDE_LABELS['pytorch']} lr", ">", "green"),
 }
+RIGHT_AXIS = ("learning_rate",)  # metrics on a scale of their own
 SHORT = {SIDE_LABELS[side]: SIDE_SHORT[side] for side in SIDES}
 # Markers for labelled fits (per side, in order of appearance) and for an overlaid earlier run:
 # none is one of STYLE's, so every line on the chart has a marker of its own.
@@ -95,10 +100,11 @@ class MetricsChart(PlotextPlot):
             xs = [x for x, _ in points]
             ys = [y for _, y in points]
             # No label: plotext would draw its legend box over the plot's top-left corner.
+            side = "right" if split_name(key[1])[0] in RIGHT_AXIS else "left"
             if no_colour:
-                plt.plot(xs, ys, marker=marker)
+                plt.plot(xs, ys, marker=marker, yside=side)
             else:
-                plt.plot(xs, ys, marker=marker, color=colour)
+                plt.plot(xs, ys, marker=marker, color=colour, yside=side)
             (earlier if key in self.overlay and series is self.overlay[key] else legend).append(
                 f"{marker} {label}"
             )
@@ -151,7 +157,7 @@ def _label(key: Key) -> str:
     """``("keras", "loss@sgd")`` → ``Keras loss@sgd``; accuracy is ``acc`` as in STYLE."""
     side, name = key
     metric, label = split_name(name)
-    short = "acc" if metric == "accuracy" else metric
+    short = {"accuracy": "acc", "learning_rate": "lr"}.get(metric, metric)
     return f"{SIDE_LABELS.get(side, side)} {series_name(short, label)}"
 
 
