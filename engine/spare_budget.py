@@ -1,8 +1,10 @@
 """How much memory idle spares may hold, and what each kind of spare holds.
 
-A spare is a whole interpreter with a framework imported, waiting: idle RSS measured on these
-machines (FACTS.md, an idle worker per framework): torch 218 MiB, tensorflow and keras on
-tensorflow 586 MiB, keras on torch 420 MiB. The pool starts spares in the order they are wanted
+A spare is a whole interpreter with a framework imported, waiting: the RSS of a ready spare's
+process tree (the sandbox's outer and init processes, ~30 MiB, and the worker) measured here with
+``WarmPool.cost_mb`` (torch 2.13, tensorflow-cpu 2.21, keras 3.15): torch 378 MiB, keras on
+tensorflow 734 MiB, keras on torch 519 MiB, plain Python 61 MiB. (PSS, which splits the pages
+the three processes share, is only ~35 MiB less.) The pool starts spares in the order they are wanted
 and skips one that would take the idle ones past the budget; once a spare of a kind has been
 ready, its measured size replaces the estimate.
 """
@@ -12,20 +14,21 @@ from __future__ import annotations
 import os
 
 BUDGET_ENV = "FWLEARN_SPARE_MEMORY_MB"
-# Two spares each of torch and keras/tensorflow (pool.DEPTH; 2 x 218 + 2 x 586 = 1608 MiB) fit
-# from 8 GB of RAM up; on less, the second spares go first, then keras's.
-MAX_DEFAULT_MB = 2048
+# Two spares each of torch and keras/tensorflow (pool.DEPTH; 2 x 378 + 2 x 734 = 2224 MiB) fit
+# from 12.5 GB of RAM up; on less, the second spares go first (8 GB: 1638 MB, both first spares
+# and a second torch one), then keras's.
+MAX_DEFAULT_MB = 2560
 FRACTION = 5  # a fifth of RAM (8 GB: 1638 MB; 4 GB: 819 MB; 2 GB: 409 MB, torch only)
 
 # Idle RSS of a spare per (framework, keras backend), before one has been measured here.
 ESTIMATE_MB = {
-    ("python", "tensorflow"): 40,
-    ("pytorch", "tensorflow"): 220,
-    ("keras", "tensorflow"): 590,
-    ("keras", "torch"): 420,
-    ("keras", "jax"): 450,
+    ("python", "tensorflow"): 61,
+    ("pytorch", "tensorflow"): 378,
+    ("keras", "tensorflow"): 734,
+    ("keras", "torch"): 519,
+    ("keras", "jax"): 600,  # not measured: jax is not installed here
 }
-UNKNOWN_MB = 600
+UNKNOWN_MB = 750
 
 
 def total_memory_mb() -> int | None:
@@ -36,7 +39,7 @@ def total_memory_mb() -> int | None:
 
 
 def default_budget_mb(total_mb: int | None = None) -> int:
-    """A fifth of the machine's memory, at most 2 GB (reached from 10 GB of RAM)."""
+    """A fifth of the machine's memory, at most 2.5 GB (reached from 12.5 GB of RAM)."""
     total = total_mb if total_mb is not None else total_memory_mb()
     if total is None:
         return MAX_DEFAULT_MB
