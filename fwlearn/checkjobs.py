@@ -101,10 +101,10 @@ def plan_jobs(
         programs += [(s, "solution", lesson.exercise.solution[s]) for s in lesson.exercise.sides]
         programs += [(w.side, f"wrong:{w.name}", w.path) for w in lesson.exercise.wrong]
         installed = installed_keras_backends()
-        for side, pin in lesson.pinned_keras_backend.items():
-            if pin not in installed:
+        for side, pinned in lesson.pinned_keras_backend.items():
+            if pinned not in installed:
                 notes.append(
-                    f"{lesson.id}: the {side} side skipped: it runs Keras on {pin} "
+                    f"{lesson.id}: the {side} side skipped: it runs Keras on {pinned} "
                     f"(lesson.md: pinned_keras_backend), which is not installed"
                 )
         for side, what, path in programs:

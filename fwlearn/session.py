@@ -179,6 +179,14 @@ class LessonSession:
             return "keras"
         return side
 
+    def run_needs(self, keras_backend: str) -> list[tuple[str, str]]:
+        """(framework, Keras backend) each side's next run needs, for the warm pool: the
+        learner's backend, or the lesson's pin for a pinned side."""
+        return [
+            (self.framework(side), self.lesson.keras_backend_for(side, keras_backend))
+            for side in self.sides
+        ]
+
     # -- destructive changes, each undoable once -------------------------------------------------
 
     def replace_code(self, side: str, text: str, what: str) -> None:

@@ -30,7 +30,7 @@ async def test_summaries_cut_at_80_columns_end_in_an_ellipsis(
     screen_text: Callable[[Any], str],
 ) -> None:
     app = make_app(builtin_pack_dir())
-    async with app.run_test(size=NARROW) as pilot:
+    async with app.run_test(size=(NARROW[0], 40)) as pilot:  # 80 columns, every lesson's row
         await pilot.pause()
         rows = [line for line in screen_text(app).splitlines() if "not started" in line]
         assert len(rows) == len(load_pack(builtin_pack_dir()).lessons)

@@ -281,11 +281,7 @@ class LessonScreen(Screen[None]):
 
     def _want_spares(self) -> None:
         self.save_edits()  # the spares follow the code's framework as it is now
-        session, chosen = self.session, self.fwapp.keras_backend
-        self.fwapp.want_spares(
-            (session.framework(side), session.lesson.keras_backend_for(side, chosen))
-            for side in SIDES
-        )
+        self.fwapp.want_spares(self.session.run_needs(self.fwapp.keras_backend))
 
     def action_switch_backend(self) -> None:
         backend = self.fwapp.next_keras_backend()
