@@ -35,11 +35,12 @@ check-course: $(STAMP)
 	$(BIN)/fwlearn check --jobs 2 $(if $(RECORD),--record)
 
 # The loop to run while editing: lint, types, the unit tests and the Pilot tests on a fake engine
-# (no framework, no worker process), in parallel. The engine's own tests are in `make test`.
+# (no framework, no worker process), in parallel. The engine's own tests and the SVG snapshots
+# are in `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow and not engine" -n auto
+	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow and not engine and not snapshot" -n auto
 
 # tests/web drives a real headless browser: Debian's chromium, installed with apt where this can
 # (root and apt-get); elsewhere the test is skipped and pytest's summary says why.

@@ -144,8 +144,8 @@ def mount_all(options: Options, report: Report, libc: Any) -> None:
         report.off("private /tmp", f"mount namespace: {error()}")
         return
     # Open what must stay visible before the folders that hold it are covered: the run's
-    # folders, and Python itself should it live there (a venv under /tmp).
-    wanted = [*options.binds, sys.prefix, sys.base_prefix, *sys.path]
+    # folders, and Python itself should it live there (a venv under /tmp), and fwlearn's own.
+    wanted = [*options.binds, sys.prefix, sys.base_prefix, *sys.path, *_own_package_dirs()]
     keep: dict[str, int | None] = {}
     for path in sorted({os.path.realpath(p) for p in wanted if p and hidden_path(p)}):
         if path in PRIVATE_DIRS:  # never the whole folder (a script run from /tmp)
@@ -190,6 +190,15 @@ def mount_all(options: Options, report: Report, libc: Any) -> None:
             os.close(fd)
     if lost:
         report.off("work dir visible", "; ".join(lost))
+
+
+def _own_package_dirs() -> list[str]:
+    """fwlearn's own folders. A process the program starts (``torch.multiprocessing.spawn``'s
+    workers, ``subprocess.run([sys.executable, ...])``) imports fwlearn afresh, and an editable
+    install keeps its sources where they were cloned: a clone under /tmp (a CI checkout) was
+    hidden by the private /tmp, and lesson 18's DDP workers died on ``import fwlearn``."""
+    root = sys.modules.get("fwlearn")
+    return [os.path.dirname(os.path.abspath(__file__)), *getattr(root, "__path__", [])]
 
 
 def _open_path(path: str) -> int | None:

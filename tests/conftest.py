@@ -49,9 +49,16 @@ def alive():
 ENGINE_FOLDERS = ("engine", "faults")
 
 
+# SVG snapshot tests (tests/tui/test_snapshot*.py) compare whole screens, ~2.5 s each on 2 cores:
+# `make test` runs them, `make test-fast` keeps to the unit and Pilot tests.
+SNAPSHOT_MODULES = "test_snapshot"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
     for item in items:
         relative = Path(item.path).relative_to(tests) if tests in Path(item.path).parents else None
         if relative is not None and relative.parts[0] in ENGINE_FOLDERS:
             item.add_marker(pytest.mark.engine)
+        if relative is not None and relative.name.startswith(SNAPSHOT_MODULES):
+            item.add_marker(pytest.mark.snapshot)

@@ -307,6 +307,21 @@ def test_files_outside_the_work_dir_are_private_and_gone(sandboxed) -> None:
     assert_nothing_left(family, workdir)
 
 
+def test_a_process_the_program_starts_can_import_fwlearn(sandboxed) -> None:
+    """A fresh interpreter inside the run (torch.multiprocessing's spawn, a subprocess) imports
+    fwlearn anew. From a clone under /tmp (a CI checkout) the private /tmp hid the editable
+    install's sources and lesson 18's DDP workers died on ``import fwlearn``."""
+    source = """
+    import subprocess, sys
+    done = subprocess.run([sys.executable, "-c", "from fwlearn import report_fact; print('ok')"],
+                          capture_output=True, text=True)
+    print(done.stdout.strip() or done.stderr.strip().splitlines()[-1])
+    """
+    result, family, workdir = run_attack(source)
+    assert result.ok and result.lines() == ["ok"], result.lines()
+    assert_nothing_left(family, workdir)
+
+
 def test_inotify_instances_of_the_user_are_not_exhausted(sandboxed) -> None:
     source = """
     import ctypes

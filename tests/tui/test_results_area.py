@@ -149,7 +149,9 @@ async def test_the_status_bar_on_screen_at_80_columns(
         await pilot.press("f7")
         await wait(pilot, lambda: all(run.end is not None for run in screen.runs.values()))
         # The status bar ticks every 0.5 s: wait for the tick that shows both ends.
-        await wait(pilot, lambda: "PyTorch ok" in screen_text(app) and "Keras ok" in screen_text(app))
+        await wait(
+            pilot, lambda: "PyTorch ok" in screen_text(app) and "Keras ok" in screen_text(app)
+        )
         line = next(line for line in screen_text(app).splitlines() if "Keras ok" in line)
         assert "│ PyTorch ok" in line and line.rstrip().endswith("(b)"), line
 

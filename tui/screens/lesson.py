@@ -56,7 +56,7 @@ class LessonScreen(Screen[None]):
     tab: reactive[str] = reactive("keras")
 
     def __init__(self, lesson: Any) -> None:
-        super().__init__()
+        super().__init__(classes="-tab-keras")  # set on mount, it restyled the whole screen
         self.lesson = lesson
         self.session: LessonSession  # made in compose: it needs the app's store
         self.sides: dict[str, SidePane] = {}
@@ -94,7 +94,6 @@ class LessonScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.add_class("-tab-keras")
         self.narrow = self.app.size.width < NARROW_BELOW
         self.results = Results(self, self.session)
         self.numbers = LessonNumbers.attach(self)  # before the prose is first shown
@@ -124,8 +123,9 @@ class LessonScreen(Screen[None]):
         self.refresh_bindings()
 
     def watch_tab(self, old: str, new: str) -> None:
-        self.remove_class(f"-tab-{old}")
-        self.add_class(f"-tab-{new}")
+        if old != new:  # the first call, on mount, has nothing to change (classes= above)
+            self.remove_class(f"-tab-{old}", update=False)  # one restyle of the screen, not two
+            self.add_class(f"-tab-{new}")
         if self.editing and self.narrow and self.editing != new:
             self.mode.stop()  # its editor is hidden now: keys must not go on typing into it
 
