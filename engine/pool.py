@@ -230,8 +230,8 @@ class WarmPool:
         await asyncio.gather(*(task for task in reaping if task is not None))
 
     def _best(self, key: SpareKey) -> tuple[Slot, ChildProcess] | None:
-        """The live spare of ``key`` a run would take: a ready one, else the one furthest
-        along (started first)."""
+        """The live spare of ``key`` a run would take: a ready one, else one still importing
+        (the lower slot's; either is behind no cold start)."""
         alive = [
             (slot, child)
             for slot, child in sorted(self._spares.items(), key=_slot_order)
