@@ -26,13 +26,15 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -q -m "not frameworks and not soak and not slow" -n auto
-	$(BIN)/python -m pytest -q -m "(frameworks or slow) and not soak"
+	$(BIN)/python -m pytest -q -m "(frameworks or slow) and not soak and not course"
 
-# The whole course on every installed Keras backend (~40 s a lesson on 2 cores). `make test`
-# runs a sample of it and checks that every lesson's full-check stamp matches its files: after
+# The whole course on every installed Keras backend (~40 s a lesson on 2 cores), and every
+# program under plain python. `make test` runs a sample of both and checks that every lesson's
+# full-check stamp matches its files: after
 # changing a lesson, run `fwlearn check --lesson ID --record` (or `make check-course RECORD=1`).
 check-course: $(STAMP)
 	$(BIN)/fwlearn check --jobs 2 $(if $(RECORD),--record)
+	$(BIN)/python -m pytest -q -m course
 
 # The loop to run while editing: lint, types, the unit tests and the Pilot tests on a fake engine
 # (no framework, no worker process), in parallel. The engine's own tests and the SVG snapshots
