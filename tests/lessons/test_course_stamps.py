@@ -15,7 +15,7 @@ import pytest
 
 from fwlearn.frameworks import installed_keras_backends, installed_versions
 from fwlearn.lessons import Lesson, builtin_pack_dir, load_pack, recorded
-from fwlearn.lessons.stamp import fingerprint, stamp_problem
+from fwlearn.lessons.stamp import fingerprint, make_stamp, stamp_problem
 
 LESSONS = load_pack(builtin_pack_dir()).lessons
 
@@ -32,6 +32,14 @@ def test_the_lesson_passed_a_full_check_as_it_is_now(lesson: Lesson) -> None:
         f"{lesson.id}: {why}. Run: fwlearn check --lesson {lesson.id} --record "
         "(it stamps the lesson when every program on every Keras backend is as expected)"
     )
+
+
+def test_a_stamp_holds_across_builds_of_a_release_not_across_releases(tmp_path: Path) -> None:
+    (tmp_path / "in_keras.py").write_text("x = 1\n")
+    record = {"checked": make_stamp(tmp_path, ["tensorflow"], {"torch": "2.13.0+cpu"})}
+    assert stamp_problem(tmp_path, record, ["tensorflow"], {"torch": "2.13.0+cu121"}) is None
+    assert stamp_problem(tmp_path, record, ["tensorflow"], {"torch": "2.14.0"}) is not None
+    assert stamp_problem(tmp_path, record, ["tensorflow", "torch"], {"torch": "2.13.0"})
 
 
 def test_a_changed_file_changes_the_fingerprint(tmp_path: Path) -> None:
