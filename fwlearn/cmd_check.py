@@ -111,10 +111,9 @@ def _check(args: argparse.Namespace, report: CheckReport | None = None) -> int:
     pack = open_pack(args.dir, getattr(args, "lessons", None))
     lessons = pack.lessons
     problems = pack.problems
-    if args.lesson:  # --lesson ID, repeatable
-        wanted = [args.lesson] if isinstance(args.lesson, str) else args.lesson
+    if args.lesson:  # --lesson ID, repeatable (argparse's append: a list)
         lessons, problems = [], []
-        for name in dict.fromkeys(wanted):
+        for name in dict.fromkeys(args.lesson):
             lesson = find_lesson(pack, name)
             found = problems_of(pack, name)
             if lesson is None and not found:

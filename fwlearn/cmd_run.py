@@ -39,7 +39,7 @@ from fwlearn.engine.runner import Run, RunResult, RunSpec, run_sync
 from fwlearn.engine.workdirs import MAX_DATA_COPY, folder_entries
 from fwlearn.frameworks import SIDES
 from fwlearn.lessons import Lesson, LessonVerdict, load_lesson, recorded, verify
-from fwlearn.lessons.model import CODE_FILES, LESSON_FILE, WRONG_DIR
+from fwlearn.lessons.model import LESSON_FILE, SIDE_OF_FILE, WRONG_DIR
 from fwlearn.packs import (
     find_lesson,
     format_problem,
@@ -75,9 +75,12 @@ def spec_from_args(args: argparse.Namespace, **overrides: Any) -> RunSpec:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    data, note = file_data(Path(args.target))
+    target = Path(args.target)
+    lesson = _lesson_of(target.resolve()) if target.is_file() else None
+    data, note = file_data(target, lesson)
     overrides: dict[str, Any] = {"data_files": tuple(data)}
-    pinned = pinned_backend(Path(args.target))
+    side = SIDE_OF_FILE.get(target.name)
+    pinned = lesson.pinned_keras_backend.get(side) if lesson and side else None
     if pinned is not None:  # a lesson's side pinned to a Keras backend runs on it, as in the app
         overrides["keras_backend"] = pinned
     spec = spec_from_args(args, **overrides).resolved()  # UsageError: no such file
@@ -91,7 +94,7 @@ def run_file(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def file_data(target: Path) -> tuple[list[Path], str | None]:
+def file_data(target: Path, lesson: Lesson | None = None) -> tuple[list[Path], str | None]:
     """What ``fwlearn run FILE`` copies into the run next to the file, and a note when it
     copies nothing.
 
@@ -99,10 +102,11 @@ def file_data(target: Path) -> tuple[list[Path], str | None]:
     ``data``, as in the app. Any other file gets copies of what is next to it, as
     ``cd folder && python file.py`` would see it, but never links (a run once rewrote the
     author's reference file through one) and nothing from a folder past
-    ``MAX_DATA_COPY`` (a home folder).
+    ``MAX_DATA_COPY`` (a home folder). ``lesson``: the lesson ``target`` belongs to, when the
+    caller has already loaded it (else it is looked up here).
     """
     target = target.resolve()
-    lesson = _lesson_of(target)
+    lesson = lesson or _lesson_of(target)
     if lesson is not None:
         return list(lesson.data_files), None
     entries, total = folder_entries(target.parent, leave_out=target)
@@ -113,14 +117,6 @@ def file_data(target: Path) -> tuple[list[Path], str | None]:
             "its own"
         )
     return entries, None
-
-
-def pinned_backend(target: Path) -> str | None:
-    """The Keras backend a lesson pins ``target``'s side to (``[pinned_keras_backend]``), if
-    ``target`` is one of a lesson's programs; None otherwise."""
-    lesson = _lesson_of(target.resolve()) if target.is_file() else None
-    side = next((s for s, name in CODE_FILES.items() if name == target.name), None)
-    return None if lesson is None or side is None else lesson.pinned_keras_backend.get(side)
 
 
 def _lesson_of(target: Path) -> Lesson | None:

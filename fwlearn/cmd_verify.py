@@ -54,9 +54,9 @@ def verify_main(args: argparse.Namespace) -> int:
         origin, path, source = sources[side]
         runs_on = lesson.keras_backend_for(side, backend)
         if not args.json:
-            pinned = side in lesson.pinned_keras_backend
-            on = f" on {backend}" if side == "keras" and not pinned else ""
-            on = f" (keras on {runs_on}, pinned by the lesson)" if pinned else on
+            on = f" on {backend}" if side == "keras" else ""
+            if side in lesson.pinned_keras_backend:
+                on = f" (keras on {runs_on}, pinned by the lesson)"
             print(f"── {lesson.id} · {side}{on}: {origin}", flush=True)
         spec = RunSpec(
             path=path,

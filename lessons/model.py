@@ -20,6 +20,7 @@ CHECK_SIDES = (*SIDES, "both", ACROSS)
 # Not keras.py: `python keras.py` puts the file's folder first on sys.path, so its own
 # `import keras` would import itself instead of the package.
 CODE_FILES = {"keras": "in_keras.py", "pytorch": "in_pytorch.py"}
+SIDE_OF_FILE = {name: side for side, name in CODE_FILES.items()}  # "in_keras.py" -> "keras"
 LESSON_FILE = "lesson.md"
 SOLUTION_DIR = "solution"
 REFERENCE_FILE = "reference.json"  # recorded values the prose's references render from

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .model import CODE_FILES, SIDES, WRONG_DIR, Lesson, WrongAnswer
+from .model import CODE_FILES, SIDE_OF_FILE, SIDES, WRONG_DIR, Lesson, WrongAnswer
 from .problems import ProblemLog, Unreadable, compile_source, read_text
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -34,7 +34,6 @@ def read_wrong_answers(sides: tuple[str, ...], log: ProblemLog) -> tuple[WrongAn
         log.problem(root, None, f"{WRONG_DIR} must be a folder of wrong answers (wrong/NAME/)")
         return None
     entries = sorted(root.iterdir()) if root.is_dir() else []
-    files_for = {name: side for side, name in CODE_FILES.items()}
     for folder in entries:
         if folder.name.startswith(".") or folder.name == "__pycache__":
             continue
@@ -52,7 +51,7 @@ def read_wrong_answers(sides: tuple[str, ...], log: ProblemLog) -> tuple[WrongAn
         if not programs:
             log.problem(folder, None, "an empty wrong answer: add in_keras.py or in_pytorch.py")
         for path in programs:
-            side = files_for.get(path.name)
+            side = SIDE_OF_FILE.get(path.name)
             if side is None or not path.is_file():
                 known = " or ".join(CODE_FILES[s] for s in SIDES)
                 log.problem(path, None, f"a wrong answer folder holds only {known}")

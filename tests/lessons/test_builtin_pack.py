@@ -20,6 +20,7 @@ import pytest
 
 from fwlearn.engine.environment import THREAD_ENV
 from fwlearn.lessons import CODE_FILES, builtin_pack_dir, load_pack
+from fwlearn.lessons.model import SIDE_OF_FILE
 
 # Imports torch/tensorflow in its runs: not part of `make test-fast`.
 pytestmark = pytest.mark.frameworks
@@ -48,7 +49,6 @@ CURRICULUM = [
 ]
 KERAS_BACKENDS_CHECKED = {"tensorflow", "torch"}
 PINS = {lesson.folder.name: lesson.pinned_keras_backend for lesson in load_pack().lessons}
-SIDE_OF = {name: side for side, name in CODE_FILES.items()}
 # Run for real by `make test`: a Keras fit with data and metric checks, and across checks.
 SAMPLE = ["training", "one-step"]
 
@@ -104,7 +104,7 @@ def _plain_python(path: Path, into: Path) -> subprocess.CompletedProcess[str]:
     if not folder.exists():
         shutil.copytree(path.parent, folder, ignore=shutil.ignore_patterns("wrong", "solution"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FWLEARN_")}
-    pinned = PINS.get(path.parent.name, {}).get(SIDE_OF[path.name])
+    pinned = PINS.get(path.parent.name, {}).get(SIDE_OF_FILE[path.name])
     if pinned:  # the lesson pins this side to a Keras backend: as its prose tells you to run it
         env["KERAS_BACKEND"] = pinned
     # Two at once on 2 cores: at torch's default threads each they oversubscribe the cores and
