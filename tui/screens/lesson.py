@@ -81,6 +81,8 @@ class LessonScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         self.session = LessonSession(self.lesson, self.fwapp.store)
+        self.set_reactive(LessonScreen.narrow, self.app.size.width < NARROW_BELOW)
+        self.set_class(self.narrow, "-narrow")  # before the children mount: later, it restyles all
         self.sides = {side: SidePane(side, self.session.code[side]) for side in SIDES}
         yield Static(id="lesson-title")
         yield ProsePane(id="prose")
@@ -94,7 +96,6 @@ class LessonScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.narrow = self.app.size.width < NARROW_BELOW
         self.results = Results(self, self.session)
         self.numbers = LessonNumbers.attach(self)  # before the prose is first shown
         self.status = self.query_one(StatusBar)

@@ -54,20 +54,30 @@ def check_markdown(check: CheckState, sides: Iterable[str], labels: dict[str, st
 
 
 class ExercisePanel(Markdown):
-    """Rendered from reactives the screen sets; it never decides anything itself."""
+    """Rendered from reactives the screen sets; it never decides anything itself.
+
+    The screen sets several of them at once (opening a lesson sets four, a run's end two), and
+    each rebuild of the Markdown remounts its blocks and lays the screen out again. So a change
+    asks for one rebuild after the current message, and a rebuild that would show the same text
+    is skipped: opening a lesson rebuilt the panel six times (five watchers at mount, then the
+    task), which was ~10% of the CPU of the app's Pilot tests (cProfile, 2026-12-02)."""
 
     # Not ``task``: that name is MessagePump.task (the widget's asyncio task).
-    task_text: reactive[str] = reactive("")
-    hint: reactive[str] = reactive("")
-    hint_shown: reactive[bool] = reactive(False)
-    check: reactive[str] = reactive("")
-    solution: reactive[str] = reactive("")  # a note on where to read it (Markdown)
+    task_text: reactive[str] = reactive("", init=False)
+    hint: reactive[str] = reactive("", init=False)
+    hint_shown: reactive[bool] = reactive(False, init=False)
+    check: reactive[str] = reactive("", init=False)
+    solution: reactive[str] = reactive("", init=False)  # a note on where to read it (Markdown)
+
+    EMPTY = "*No exercise in this lesson.*"  # what _render_markdown() says before any is set
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(self.EMPTY, id=id)
+        self._shown = self.EMPTY
+        self._pending = False
 
     def _render_markdown(self) -> str:
-        if self.task_text:
-            parts = [f"**Exercise.** {literal(self.task_text)}"]
-        else:
-            parts = ["*No exercise in this lesson.*"]
+        parts = [f"**Exercise.** {literal(self.task_text)}" if self.task_text else self.EMPTY]
         if self.hint_shown and self.hint:
             parts.append(f"**Hint.** {literal(self.hint)}")
         elif self.hint:
@@ -79,7 +89,16 @@ class ExercisePanel(Markdown):
         return "\n\n".join(parts)
 
     def _refresh_text(self) -> None:
-        self.update(self._render_markdown())
+        if not self._pending:
+            self._pending = True
+            self.call_later(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._pending = False
+        text = self._render_markdown()
+        if text != self._shown:
+            self._shown = text
+            self.update(text)
 
     def watch_task_text(self) -> None:
         self._refresh_text()
