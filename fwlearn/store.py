@@ -119,6 +119,13 @@ class Store:
         if self._writer is None:
             self._writer = WriteBehind(self._report, describe=self._failure)
 
+    @property
+    def pending_writes(self) -> int:
+        """Writes queued for the writer thread and not applied yet (0 without a writer): what
+        a closing app still has to save, and what a test waits on instead of a timer."""
+        writer = self._writer
+        return writer.pending if writer is not None else 0
+
     def close(self, timeout: float = 3.0) -> bool:
         """Apply queued writes (for at most ``timeout`` s), stop the writer, close the
         connection; the next call opens a new one. Returns whether every write landed."""

@@ -165,8 +165,8 @@ async def test_a_changed_lesson_says_so_and_offers_the_new_version(
         assert "changed since" not in screen.query_one("#log-pytorch", RunLog).text
         assert any("changed since you edited it (Keras)" in note for note in said), said
         await pilot.press("v")
-        await wait(pilot, lambda: isinstance(app.screen, NewVersionScreen))
-        await pilot.pause(0.2)
+        shown = lambda: isinstance(app.screen, NewVersionScreen) and "+ SEED" in screen_text(app)  # noqa: E731
+        await wait(pilot, shown)
         text = screen_text(app)
         assert "+ SEED = 7" in text and "- EPOCHS = 3" in text and "+ EPOCHS = 2" in text, text
         assert "new version lines" in text and "t Take new version" in text, text

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable
 
 from fwlearn.engine.scripted import epoch
@@ -127,7 +128,8 @@ async def test_the_palette_opens_the_history(make_app: Callable[..., Any], wait:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Run history")
-        await pilot.pause(0.3)
+        commands = app.screen.query_one(CommandList)  # the palette's matches, searched async
+        await wait(pilot, lambda: commands.highlighted is not None)
         await pilot.press("enter")
         await wait(pilot, lambda: isinstance(app.screen, HistoryScreen))
 

@@ -36,11 +36,12 @@ async def test_training_lesson_runs_both_sides(make_app: Callable[..., Any], wai
             lambda: all(screen.runs[s].end is not None for s in ("keras", "pytorch")),
             timeout=90,
         )
-        await pilot.pause(0.3)
+        chart = screen.query_one(MetricsChart)
+        sides = ("keras", "pytorch")
+        await wait(pilot, lambda: all(len(chart.series.get((s, "loss"), [])) == 3 for s in sides))
         for side in ("keras", "pytorch"):
             assert screen.runs[side].state == "ok", screen.query_one(f"#log-{side}", RunLog).text
             assert "loss" in screen.query_one(f"#log-{side}", RunLog).text
-        chart = screen.query_one(MetricsChart)
         assert len(chart.series[("keras", "loss")]) == 3
         assert len(chart.series[("pytorch", "loss")]) == 3
         assert screen.query_one(ComparisonPanel).complete

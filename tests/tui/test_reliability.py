@@ -151,11 +151,12 @@ async def test_opening_lessons_runs_no_lesson_code(
             screen = await _until_screen(pilot, LessonScreen)
             assert screen.lesson.id == lesson_id
             await pilot.press("f3", "f3", "f2", "ctrl+t", "ctrl+t")
-            await pilot.pause(0.6)  # past a save of the edits
+            screen.save_edits()  # what its timer does every 0.5 s
+            await pilot.pause()
             assert descendants(os.getpid()) == []
             await pilot.press("escape", "q")
             await _until_screen(pilot, BrowserScreen)
-        await pilot.pause(0.5)
+        assert descendants(os.getpid()) == []
         assert not marker.exists()
 
         await _move_to(pilot, "basics")

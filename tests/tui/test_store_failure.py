@@ -17,7 +17,7 @@ async def test_disk_failure_is_reported_and_the_app_keeps_working(
     app = make_app()
     said = notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause()
 
         def broken(self: Store) -> sqlite3.Connection:
             raise sqlite3.OperationalError("disk I/O error")
@@ -28,7 +28,7 @@ async def test_disk_failure_is_reported_and_the_app_keeps_working(
         await pilot.press("enter")  # opening a lesson reads and writes progress
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))
         await pilot.press("tab", "x", "y")  # an edit, saved on a timer
-        await pilot.pause(1.0)
+        await wait(pilot, lambda: "Progress not saved" in " ".join(said))  # the save failed
         await pilot.press("escape", "q")  # leave: edits are saved once more
         await wait(pilot, lambda: isinstance(app.screen, BrowserScreen))
         titles = [line.split(": ")[0] for line in said]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fwlearn.store import DB_NAME, Store
+from fwlearn.tui.screens.browser import BrowserScreen
 from fwlearn.tui.screens.lesson import LessonScreen
 from fwlearn.tui.widgets.code_pane import CodePane
 
@@ -34,10 +35,9 @@ async def test_a_locked_database_is_reported_within_a_second_and_saved_later(
     app.notify = recording
     other = sqlite3.connect(home / DB_NAME, isolation_level=None)  # "another fwlearn"
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
         await pilot.press("enter")
         await wait(pilot, lambda: isinstance(app.screen, LessonScreen))
-        await pilot.pause(0.6)  # opening saved its state; now nothing is pending
+        await wait(pilot, lambda: app.store.pending_writes == 0)  # opening saved its state
         other.execute("BEGIN EXCLUSIVE")  # holds the write lock until COMMIT
         began = time.monotonic()
         editor = app.screen.query_one("#code-keras", CodePane).editor
@@ -51,7 +51,8 @@ async def test_a_locked_database_is_reported_within_a_second_and_saved_later(
         assert time.monotonic() - began < 0.5 + 1.0, said
         assert typed < 1.0  # keys are not held up by a save (the old store waited 10 s)
         await pilot.press("escape", "escape", "q")  # leave the lesson: edits saved again
-        await pilot.pause(0.3)
+        await wait(pilot, lambda: isinstance(app.screen, BrowserScreen))
+        assert app.store.pending_writes > 0  # waiting for the other session's lock
         assert other.execute("SELECT * FROM edits").fetchall() == []  # not written yet
         other.execute("COMMIT")
         fresh = Store(home / DB_NAME)
