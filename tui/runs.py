@@ -56,8 +56,12 @@ class Runner:
         except UsageError as exc:
             pane.refused(str(exc))
             return False
+        # Esc's "Cancel" shows in the footer while a run goes. Only when the first run begins:
+        # each refresh rebuilds the footer's keys, and F7 refreshed it twice for one change.
+        first = not session.active
         session.begin(side, run)
-        screen.refresh_bindings()  # Esc's "Cancel" shows in the footer while a run goes
+        if first:
+            screen.refresh_bindings()
         backend = session.lesson.keras_backend_for(side, app.keras_backend)
         pane.starting(backend if framework == "keras" else None)
         pane.input.attach(run)  # input() and pdb are answered in the line under its log
@@ -92,7 +96,8 @@ class Runner:
             return
         finally:
             self.session.ended(side)
-            self.screen.refresh_bindings()  # Esc's "Cancel" leaves the footer
+            if not self.session.active:
+                self.screen.refresh_bindings()  # Esc's "Cancel" leaves with the last run
         self._finished(side)
 
     def apply(self, side: str, event: Event) -> None:
