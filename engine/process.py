@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .forking import ForkedProcess, Zygote
 from .proctree import alive, descendants, rss_of, shared_memory_of, task_count
 from .protocol import decode
 
@@ -35,7 +36,7 @@ class ChildProcess:
     """A started child with its stdout, stderr and event-channel readers."""
 
     def __init__(self) -> None:
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | ForkedProcess | None = None
         self.events: asyncio.StreamReader | None = None
         self._control_w: int | None = None
         self._event_transport: asyncio.BaseTransport | None = None
@@ -63,7 +64,6 @@ class ChildProcess:
         event_fd_env: str,
         control_fd_env: str,
     ) -> None:
-        loop = asyncio.get_running_loop()
         event_r, event_w = os.pipe()
         control_r, control_w = os.pipe()
         env = dict(env)
@@ -85,6 +85,26 @@ class ChildProcess:
             os.close(event_w)
             os.close(control_r)
         self._control_w = control_w
+        await self._read_events(event_r)
+
+    async def start_forked(
+        self,
+        zygote: Zygote,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike[str],
+    ) -> bool:
+        """Start as a fork of ``zygote`` (``zygote.py``): the same worker, its framework already
+        imported. False when the zygote could not fork (start the usual way then)."""
+        forked = await zygote.fork(env, os.fspath(cwd))
+        if forked is None:
+            return False
+        self.proc = forked
+        self._control_w = forked.control_fd
+        await self._read_events(forked.event_fd)
+        return True
+
+    async def _read_events(self, event_r: int) -> None:
+        loop = asyncio.get_running_loop()
         # The limit is the longest message (reading.MAX_MESSAGE_BYTES) and half the buffer: the
         # reader stops reading the pipe past 2 MiB unread, so a flooding snippet blocks on its
         # write and little is left to parse once it ends (8 MiB was ~100k metric messages).
@@ -236,7 +256,9 @@ class ChildProcess:
         # pipe transport still open when the loop closes complains from its __del__. The
         # process transport itself only once the child watcher has reaped the child (closing
         # it earlier polls the child and steals its exit status from the watcher).
-        if self.proc is not None:
+        if isinstance(self.proc, ForkedProcess):
+            self.proc.close_pipes()
+        elif self.proc is not None:
             transport = getattr(self.proc, "_transport", None)  # asyncio has no public close
             for fd in (0, 1, 2):
                 pipe = transport.get_pipe_transport(fd) if transport is not None else None

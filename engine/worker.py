@@ -42,14 +42,26 @@ from .worker_errors import (
     syntax_error,
 )
 
+ZYGOTE_FD_ENV = "FWLEARN_ZYGOTE_FD"  # zygote.SOCKET_FD_ENV (it imports this module)
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
 def main() -> None:
+    die_with_parent()
+    if ZYGOTE_FD_ENV in os.environ:  # started as a zygote (zygote.py), with the same argv
+        from .zygote import main as zygote_main
+
+        # Returns only in a forked spare, its pipes and environment those of a started worker;
+        # it goes on from this frame as one, so its stack (which a traceback or a torch anomaly
+        # report prints) is the same as a fresh start's.
+        zygote_main()
+    serve()
+
+
+def serve() -> None:
     # The sandbox first: unshare() refuses a process that already has threads, and importing a
     # framework starts many. enter() returns in the sandboxed worker only (see sandbox.py).
-    _die_with_parent()
     # Popped: the program must not be able to tell a spare from a fresh start.
     warm = os.environ.pop("FWLEARN_WARM", "") == "1"
     box = sandbox.enter(Options.from_env())
@@ -60,7 +72,7 @@ def main() -> None:
     threads = int(os.environ.get("FWLEARN_THREADS", "1"))
     started = time.monotonic()
     try:
-        with _quiet_import():
+        with quiet_import():
             info = prepare(framework, threads, warm=warm)
         info["network"] = box.network
         info["sandbox"] = {"summary": box.summary, **box.checks}
@@ -99,7 +111,7 @@ IMPORT_NOISE = re.compile(
 
 
 @contextlib.contextmanager
-def _quiet_import() -> Iterator[None]:
+def quiet_import() -> Iterator[None]:
     """Hold fd 1/2 while the framework imports; pass on all but the known start-up noise."""
     saved = {fd: os.dup(fd) for fd in (1, 2)}
     captured = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally, after fd restore
@@ -314,7 +326,7 @@ def _become_subreaper() -> None:
             _libc().prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """If the app is killed, its runs must not live on as orphans (Linux only)."""
     if not sys.platform.startswith("linux"):
         return

@@ -15,7 +15,7 @@ from typing import Any
 
 from fwlearn.console import EXIT_OK
 from fwlearn.engine import priority, spare_budget
-from fwlearn.engine.pool import DEPTH, pool_enabled_by_env
+from fwlearn.engine.pool import DEPTH, FORKED_SPARE_MB, fork_enabled_by_env, pool_enabled_by_env
 from fwlearn.engine.runner import RunSpec, run_async
 from fwlearn.frameworks import (
     BACKEND_PACKAGES,
@@ -113,6 +113,13 @@ def _spare_rows() -> list[tuple[str, str]]:
     return [
         ("on", "yes" if enabled else "no (FWLEARN_NO_WARM is set)"),
         ("spares per framework", f"{DEPTH} (the run after a run finds one ready; memory first)"),
+        (
+            "forked spares",
+            f"yes: a zygote per framework imports once, each spare forks from it in milliseconds "
+            f"(~{FORKED_SPARE_MB} MB of its own); then 1 spare per framework"
+            if fork_enabled_by_env()
+            else "no (FWLEARN_NO_FORK is set, or not Linux)",
+        ),
         ("memory budget (idle spares)", spare_budget.describe()),
         ("each spare holds", sizes),
         ("priority beside a run", priority.describe()),
