@@ -17,6 +17,7 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
+from . import priority
 from .zygote import ARGV, FDS_PER_SPARE, SOCKET_FD_ENV
 
 READY_TIMEOUT = 120.0  # a zygote importing tensorflow at idle priority beside a run is slow
@@ -84,6 +85,18 @@ class Zygote:
         self._sock = ours
         self.pid = self._proc.pid
         self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def start_low(self, env: Mapping[str, str], lever: str) -> bool:
+        """Start at idle priority (it only imports, beside whatever runs) and wait until it has
+        imported; back at normal then: its forks must not inherit an idle scheduling policy."""
+        await self.start(env, "/")  # it runs nothing; each fork goes to its own folder
+        pid = self.pid
+        if pid is not None and lever != priority.NORMAL:
+            priority.lower([pid], lever)
+        ready = await self.wait_ready()
+        if pid is not None and lever != priority.NORMAL:
+            priority.restore([pid], lever)
+        return ready
 
     async def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
         with contextlib.suppress(asyncio.TimeoutError):

@@ -386,8 +386,6 @@ class WarmPool:
                 del self._starting[slot]
 
     async def _start_zygote(self, key: SpareKey) -> None:
-        """Start ``key``'s zygote at idle priority (it only imports, beside whatever runs), back
-        at normal once imported: its forks must not inherit an idle scheduling policy."""
         zygote = self._zygotes[key]
         try:
             env = child_env(
@@ -398,14 +396,7 @@ class WarmPool:
                 network=key.network,
                 memory_mb=SPARE_MEMORY_MB,
             )
-            await zygote.start(env, "/")  # it runs nothing; each fork goes to its own folder
-            pid = zygote.pid
-            if pid is not None and self.lever != priority.NORMAL:
-                priority.lower([pid], self.lever)
-            ready = await zygote.wait_ready()
-            if pid is not None and self.lever != priority.NORMAL:
-                priority.restore([pid], self.lever)
-            if not ready:
+            if not await zygote.start_low(env, self.lever):
                 self._failed.add(key)  # e.g. the framework is not installed: spares say so
                 self._retire(key)
         except OSError:

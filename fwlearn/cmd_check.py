@@ -33,7 +33,7 @@ from fwlearn.console import (
     terminal_width,
 )
 from fwlearn.engine.events import End, Error
-from fwlearn.engine.pool import SpareKey, WarmPool, pool_enabled_by_env
+from fwlearn.engine.pool import SpareKey, WarmPool, fork_enabled_by_env, pool_enabled_by_env
 from fwlearn.engine.runner import RunSpec, UsageError, infer_framework, run_async
 from fwlearn.frameworks import SIDES
 from fwlearn.lessons import Lesson, LessonProblem, prose_check, verify
@@ -145,10 +145,13 @@ def _check(args: argparse.Namespace, report: CheckReport | None = None) -> int:
         table = CheckTable(report.jobs, width)
         print()
         table.header()
-        # Spares pay off only with a core to spare: bench/check_jobs.py on 2 cores measured
-        # --jobs 1 123 s cold vs 105 s warm, but --jobs 2 82 s cold vs 98 s warm.
+        # Started spares pay off only with a core to spare: bench/check_jobs.py on 2 cores
+        # measured --jobs 1 123 s cold vs 105 s warm, but --jobs 2 82 s cold vs 98 s warm.
+        # Forked ones (engine/zygote.py) import once per framework: `fwlearn check --lesson
+        # training --lesson one-step --jobs 2` took 65 s (123 s CPU) against 74 s (141 s)
+        # cold with FWLEARN_NO_FORK=1 (2026-12-02).
         warm = (
-            jobs < (os.cpu_count() or 1)
+            (jobs < (os.cpu_count() or 1) or fork_enabled_by_env())
             and not getattr(args, "no_warm", False)
             and pool_enabled_by_env()
         )
