@@ -20,8 +20,6 @@ from typing import Any
 from . import priority
 from .zygote import ARGV, FDS_PER_SPARE, SOCKET_FD_ENV
 
-READY_TIMEOUT = 120.0  # a zygote importing tensorflow at idle priority beside a run is slow
-
 
 class ForkedProcess:
     """A spare forked by a zygote, as far as ``ChildProcess`` needs a process."""
@@ -60,11 +58,6 @@ class Zygote:
         self._reader: asyncio.Task[None] | None = None
         self._became_ready = asyncio.Event()
 
-    @property
-    def children(self) -> int:
-        """Spares and runs forked from it that are still alive."""
-        return sum(1 for child in self._children.values() if child.returncode is None)
-
     async def start(self, env: Mapping[str, str], cwd: str) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**env, SOCKET_FD_ENV: str(theirs.fileno())}
@@ -93,15 +86,13 @@ class Zygote:
         pid = self.pid
         if pid is not None and lever != priority.NORMAL:
             priority.lower([pid], lever)
-        ready = await self.wait_ready()
+        # No time limit: at idle priority on a busy machine it may wait long, which costs
+        # nothing (the key's spares are started meanwhile); a zygote that dies says so.
+        await self._became_ready.wait()
+        ready = self.ready
         if pid is not None and lever != priority.NORMAL:
             priority.restore([pid], lever)
         return ready
-
-    async def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._became_ready.wait(), timeout)
-        return self.ready
 
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
