@@ -166,6 +166,36 @@ def render_screen_text(app: App[Any]) -> str:
     return "\n".join(rows)
 
 
+STILL_FOR = 0.35  # the slowest redraw that can follow a key: the chart's timer (0.25 s)
+
+
+async def settle_screen(pilot: Any, timeout: float = 20.0) -> None:
+    """Let the app run until the painted screen holds still: no animation scheduled and the
+    same text in every frame for ``STILL_FOR`` seconds. What a snapshot waits for after a
+    key, instead of a fixed pause: Markdown mounts, the footer's rebuild after the bindings
+    change, the log's flush and the chart's redraw all come a little later, and later still on
+    a loaded machine, where a fixed pause photographed them half done."""
+    deadline = time.monotonic() + timeout
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+    shown, since = render_screen_text(pilot.app), time.monotonic()
+    while time.monotonic() - since < STILL_FOR:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen kept changing for {timeout} s")
+        await asyncio.sleep(POLL)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+        now = render_screen_text(pilot.app)
+        if now != shown:
+            shown, since = now, time.monotonic()
+
+
+@pytest.fixture
+def settle() -> Callable[..., Any]:
+    """``await settle(pilot)`` before a snapshot (see ``settle_screen``)."""
+    return settle_screen
+
+
 @pytest.fixture
 def screen_text() -> Callable[[App[Any]], str]:
     """``screen_text(app)``: the screen as a learner reads it (see ``render_screen_text``)."""

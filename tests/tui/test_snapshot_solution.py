@@ -14,18 +14,18 @@ from fwlearn.tui.screens.solution import SolutionScreen
 from fwlearn.tui.widgets.code_pane import CodePane
 
 
-def test_solution_view(snap_compare: Any, make_app: Callable[..., Any]) -> None:
+def test_solution_view(
+    snap_compare: Any, make_app: Callable[..., Any], wait: Any, settle: Any
+) -> None:
     async def open_solution(pilot: Any) -> None:
         await pilot.press("enter")
-        while not isinstance(pilot.app.screen, LessonScreen):
-            await pilot.pause(0.05)
+        await wait(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
         screen = pilot.app.screen
         screen.set_focus(None)
         pane = screen.query_one("#code-keras", CodePane)
         pane.load(pane.text.replace("EPOCHS = 2", "EPOCHS = 3"))
         await pilot.press("s", "y")
-        while not isinstance(pilot.app.screen, SolutionScreen):
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
+        await wait(pilot, lambda: isinstance(pilot.app.screen, SolutionScreen))
+        await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=open_solution)

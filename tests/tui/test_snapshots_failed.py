@@ -43,7 +43,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scripted, "time", types.SimpleNamespace(monotonic=lambda: 1000.0))
 
 
-async def fail_keras(pilot: Any, engine: Any) -> LessonScreen:
+async def fail_keras(pilot: Any, engine: Any, settle: Any) -> LessonScreen:
     """Open the first lesson, put the shape mistake in the Keras side, run it (F5). No
     animations: the tab underline slides to the relabelled "Keras ✗" on a timer of its own,
     which a loaded machine photographed halfway."""
@@ -66,10 +66,8 @@ async def fail_keras(pilot: Any, engine: Any) -> LessonScreen:
         await pilot.pause(0.05)
     screen.set_focus(None)
     # The log's flush timer, the last tick, and the footer: it recomposes after the run's end
-    # changed the keys (Esc's "Cancel" leaves), and under load one pause saw it unstyled.
-    for _ in range(3):
-        await pilot.pause(0.3)
-        await pilot.wait_for_scheduled_animations()
+    # changed the keys (Esc's "Cancel" leaves), and under load a fixed pause saw it unstyled.
+    await settle(pilot)
     return screen
 
 
@@ -78,11 +76,12 @@ def test_lesson_after_a_failed_run(
     snap_compare: Any,
     make_app: Callable[..., Any],
     engine: Any,
+    settle: Any,
     frozen_clock: None,
     size: tuple[int, int],
 ) -> None:
     async def run_before(pilot: Any) -> None:
-        await fail_keras(pilot, engine)
+        await fail_keras(pilot, engine, settle)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 
@@ -91,13 +90,14 @@ def test_lesson_after_a_failed_run_without_colour(
     snap_compare: Any,
     make_app: Callable[..., Any],
     engine: Any,
+    settle: Any,
     frozen_clock: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
 
     async def run_before(pilot: Any) -> None:
-        await fail_keras(pilot, engine)
+        await fail_keras(pilot, engine, settle)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
 
@@ -105,6 +105,7 @@ def test_lesson_after_a_failed_run_without_colour(
 async def test_without_colour_the_failure_still_reads(
     make_app: Callable[..., Any],
     engine: Any,
+    settle: Any,
     screen_text: Callable[[Any], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -113,7 +114,7 @@ async def test_without_colour_the_failure_still_reads(
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await fail_keras(pilot, engine)
+        await fail_keras(pilot, engine, settle)
         assert app.no_color
         text = screen_text(app)
         assert re.search(r"(?<!\d)4✗ +return x @ w", text), text  # the failing line

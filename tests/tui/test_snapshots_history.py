@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from fwlearn.store import RunRecord
+from fwlearn.tui.screens.history import HistoryScreen
+from fwlearn.tui.screens.lesson import LessonScreen
 
 SIZES = [(80, 24), (160, 48)]
 BASE = 1_780_000_000.0  # a fixed start time
@@ -33,6 +35,8 @@ def test_history_view(
     snap_compare: Any,
     make_app: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
+    wait: Any,
+    settle: Any,
     size: tuple[int, int],
 ) -> None:
     monkeypatch.setenv("TZ", "UTC")
@@ -58,11 +62,13 @@ def test_history_view(
 
     async def open_history(pilot: Any) -> None:
         await pilot.press("enter")
-        await pilot.pause(0.5)
+        await wait(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+        await settle(pilot)
         await pilot.press("H")
-        await pilot.pause(0.3)
+        await wait(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
+        await settle(pilot)
         await pilot.press("space", "down", "space")  # compare the two newest Keras runs
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     try:
         assert snap_compare(app, terminal_size=size, run_before=open_history)

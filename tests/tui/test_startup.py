@@ -24,7 +24,7 @@ async def main():
         await pilot.press("enter")
         while not isinstance(app.screen, LessonScreen):
             await pilot.pause(0.05)
-        await pilot.pause(0.2)
+        await pilot.pause(0.2)  # a window for a stray import to happen: this tests an absence
     heavy = sorted(m for m in ("torch", "tensorflow", "keras", "jax") if m in sys.modules)
     print(json.dumps({"first_frame": first, "heavy": heavy}))
 
