@@ -268,8 +268,7 @@ class WarmPool:
         return zygote is not None and zygote.ready
 
     def zygote_pid(self, key: SpareKey) -> int | None:
-        zygote = self._zygotes.get(key)
-        return zygote.pid if zygote is not None else None
+        return getattr(self._zygotes.get(key), "pid", None)
 
     async def _fork_now(self, key: SpareKey) -> tuple[Slot, ChildProcess] | None:
         """No spare of ``key`` (its replacement is being forked, or the budget had none): a
@@ -277,8 +276,13 @@ class WarmPool:
         self._replenish_all()
         task = self._starting.get((key, 0))
         if task is not None:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, OSError):
+            try:
                 await asyncio.wait_for(asyncio.shield(task), FORK_WAIT)
+            except (asyncio.TimeoutError, OSError):
+                pass  # a cold start, then
+            except asyncio.CancelledError:
+                if not task.cancelled():  # the run itself was cancelled: let it go
+                    raise
         return self._best(key)
 
     def _best(self, key: SpareKey) -> tuple[Slot, ChildProcess] | None:
