@@ -49,7 +49,6 @@ class Zygote:
 
     def __init__(self) -> None:
         self.ready = False
-        self.failed: str | None = None
         self.pid: int | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._sock: socket.socket | None = None
@@ -58,7 +57,7 @@ class Zygote:
         self._reader: asyncio.Task[None] | None = None
         self._became_ready = asyncio.Event()
 
-    async def start(self, env: Mapping[str, str], cwd: str) -> None:
+    async def start(self, env: Mapping[str, str]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**env, SOCKET_FD_ENV: str(theirs.fileno())}
         try:
@@ -68,7 +67,7 @@ class Zygote:
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
                 env=env,
-                cwd=cwd,
+                cwd="/",  # it runs nothing; each fork goes to its own folder
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
             )
@@ -82,7 +81,7 @@ class Zygote:
     async def start_low(self, env: Mapping[str, str], lever: str) -> bool:
         """Start at idle priority (it only imports, beside whatever runs) and wait until it has
         imported; back at normal then: its forks must not inherit an idle scheduling policy."""
-        await self.start(env, "/")  # it runs nothing; each fork goes to its own folder
+        await self.start(env)
         pid = self.pid
         if pid is not None and lever != priority.NORMAL:
             priority.lower([pid], lever)
@@ -106,8 +105,6 @@ class Zygote:
                 if "ready" in message:
                     self.ready = True
                     self._became_ready.set()
-                elif "failed" in message:
-                    self.failed = str(message["failed"])
                 elif "forked" in message:
                     self._forks.put_nowait(int(message["forked"]))
                 elif "exited" in message:

@@ -268,7 +268,8 @@ class WarmPool:
         return zygote is not None and zygote.ready
 
     def zygote_pid(self, key: SpareKey) -> int | None:
-        return getattr(self._zygotes.get(key), "pid", None)
+        zygote = self._zygotes.get(key)
+        return zygote.pid if zygote is not None else None
 
     async def _fork_now(self, key: SpareKey) -> tuple[Slot, ChildProcess] | None:
         """No spare of ``key`` (its replacement is being forked, or the budget had none): a
@@ -350,27 +351,12 @@ class WarmPool:
             # The spare's sandbox is built now, before its job is known: its work dir too,
             # so the run that takes it fills that one (the sandbox binds it in at start).
             child.workdir = make_workdir()
-            env = child_env(
-                key.framework,
-                key.keras_backend,
-                key.device,
-                default_threads(1),
-                network=key.network,
-                memory_mb=SPARE_MEMORY_MB,
-                binds=[str(child.workdir)],
-            )
-            env["FWLEARN_WARM"] = "1"
-            zygote = self._zygotes.get(key)
-            forked = zygote is not None and zygote.ready
+            env = {**_key_env(key, binds=[str(child.workdir)]), "FWLEARN_WARM": "1"}
             cwd = work_folder(child.workdir)
-            if zygote is None or not forked or not await child.start_forked(zygote, env, cwd):
-                await child.start(
-                    WORKER_ARGV,
-                    env,
-                    work_folder(child.workdir),
-                    ENV_FD,
-                    CONTROL_FD_ENV,
-                )
+            zygote = self._zygotes.get(key)
+            forked = bool(zygote and zygote.ready and await child.start_forked(zygote, env, cwd))
+            if not forked:
+                await child.start(WORKER_ARGV, env, cwd, ENV_FD, CONTROL_FD_ENV)
             self._spares[slot] = child
             if self._running:  # beside a run: idle priority (before its interpreter is up)
                 self._set_low(child, True)
@@ -392,15 +378,7 @@ class WarmPool:
     async def _start_zygote(self, key: SpareKey) -> None:
         zygote = self._zygotes[key]
         try:
-            env = child_env(
-                key.framework,
-                key.keras_backend,
-                key.device,
-                default_threads(1),
-                network=key.network,
-                memory_mb=SPARE_MEMORY_MB,
-            )
-            if not await zygote.start_low(env, self.lever):
+            if not await zygote.start_low(_key_env(key), self.lever):
                 self._failed.add(key)  # e.g. the framework is not installed: spares say so
                 self._retire(key)
         except OSError:
@@ -428,6 +406,19 @@ class WarmPool:
         spare.close()
         _remove_workdir(spare)
         return asyncio.get_running_loop().create_task(spare.wait(5))
+
+
+def _key_env(key: SpareKey, binds: list[str] | None = None) -> dict[str, str]:
+    """A spare's environment (and its zygote's, which has no work dir to bind)."""
+    return child_env(
+        key.framework,
+        key.keras_backend,
+        key.device,
+        default_threads(1),
+        network=key.network,
+        memory_mb=SPARE_MEMORY_MB,
+        binds=binds or [],
+    )
 
 
 def _slot_order(item: tuple[Slot, ChildProcess]) -> int:

@@ -43,7 +43,7 @@ from typing import Any
 
 from .environment import CONTROL_FD_ENV, WORKER_ARGV
 from .runtime import ENV_FD
-from .worker import ZYGOTE_FD_ENV
+from .worker import ZYGOTE_FD_ENV, die_with_parent, quiet_import
 
 SOCKET_FD_ENV = ZYGOTE_FD_ENV
 # The worker's own command line (worker.main() sees SOCKET_FD_ENV and comes here): a fork's
@@ -69,8 +69,6 @@ class _BecameSpare(Exception):
 
 def main() -> None:
     """Import, then fork spares until retired; returns only in a forked spare."""
-    from .worker import quiet_import
-
     sock = socket.socket(fileno=int(os.environ.pop(SOCKET_FD_ENV)))
     framework = os.environ.get("FWLEARN_FRAMEWORK", "python")
     try:
@@ -149,8 +147,6 @@ def _fork(
     if pid:
         return pid
     try:
-        from .worker import die_with_parent
-
         die_with_parent()  # the zygote's death (the app's) ends it
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
